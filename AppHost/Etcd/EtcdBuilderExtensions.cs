@@ -1,0 +1,50 @@
+using HaStack.AppHost.Etcd;
+
+namespace Aspire.Hosting;
+
+public static class EtcdBuilderExtensions
+{
+    /// <summary>
+    /// Adds an etcd cluster of <paramref name="members"/> members named <c>{prefix}-1</c> … <c>{prefix}-n</c>, built from
+    /// <c>Etcd/Dockerfile</c>. Members advertise their resource names, which stay valid across container restarts.
+    /// </summary>
+    public static EtcdCluster AddEtcdCluster(this IDistributedApplicationBuilder builder, string prefix, int members, string baseImage, bool persistent)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        ArgumentOutOfRangeException.ThrowIfLessThan(members, 1);
+
+        var names = Enumerable.Range(1, members).Select(i => $"{prefix}-{i}").ToArray();
+        var initialCluster = string.Join(',', names.Select(n => $"{n}=http://{n}:{EtcdMemberResource.PeerPort}"));
+
+        var resources = names.Select(name =>
+        {
+            string clientUrl = $"http://{name}:{EtcdMemberResource.ClientPort}", peerUrl = $"http://{name}:{EtcdMemberResource.PeerPort}";
+            var member = builder.AddResource(new EtcdMemberResource(name))
+                .WithImage(EtcdContainerImageTags.Image, EtcdContainerImageTags.Tag)
+                .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Etcd"))
+                .WithBuildArg("BASE_IMAGE", baseImage)
+                .WithHttpEndpoint(targetPort: EtcdMemberResource.ClientPort, name: EtcdMemberResource.ClientEndpointName)
+                .WithEnvironment("ETCD_NAME", name)
+                .WithEnvironment("ETCD_DATA_DIR", "/var/lib/etcd/data")
+                .WithEnvironment("ETCD_LISTEN_CLIENT_URLS", "http://0.0.0.0:" + EtcdMemberResource.ClientPort)
+                .WithEnvironment("ETCD_ADVERTISE_CLIENT_URLS", clientUrl)
+                .WithEnvironment("ETCD_LISTEN_PEER_URLS", "http://0.0.0.0:" + EtcdMemberResource.PeerPort)
+                .WithEnvironment("ETCD_INITIAL_ADVERTISE_PEER_URLS", peerUrl)
+                .WithEnvironment("ETCD_INITIAL_CLUSTER", initialCluster)
+                .WithEnvironment("ETCD_INITIAL_CLUSTER_STATE", "new")
+                .WithEnvironment("ETCD_INITIAL_CLUSTER_TOKEN", "hastack")
+                .WithEnvironment("ETCD_LOGGER", "zap")
+                // /health answers 200 only when the member sees a leader, i.e. the cluster has quorum.
+                .WithHttpHealthCheck("/health", endpointName: EtcdMemberResource.ClientEndpointName);
+            if (persistent)
+            {
+                member.WithVolume($"hastack-{name}-data", "/var/lib/etcd");
+            }
+
+            return member;
+        }).ToArray();
+
+        return new EtcdCluster(resources);
+    }
+}

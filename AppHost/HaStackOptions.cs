@@ -1,0 +1,160 @@
+using Microsoft.Extensions.Configuration;
+
+namespace HaStack.AppHost;
+
+/// <summary>How fast Patroni notices a lost leader. See <see cref="PatroniTiming"/>.</summary>
+public enum TimingProfile
+{
+    /// <summary>Patroni's own defaults: ttl 30 s, loop_wait 10 s, retry_timeout 10 s.</summary>
+    Default,
+
+    /// <summary>Short lease for drills and tests (measured in bench/RESULTS.md).</summary>
+    Fast,
+}
+
+/// <summary>Patroni's synchronous replication mode.</summary>
+public enum SynchronousMode
+{
+    /// <summary>Asynchronous streaming: a crash may lose the last acknowledged commits.</summary>
+    Off,
+
+    /// <summary>Patroni keeps one synchronous standby; commits wait for it while one exists.</summary>
+    On,
+
+    /// <summary>Like <see cref="On"/>, but writes stop rather than continue without a synchronous standby.</summary>
+    Strict,
+}
+
+/// <summary>Patroni's DCS timing: <c>loop_wait + 2 * retry_timeout &lt;= ttl</c> holds for both profiles.</summary>
+public sealed record PatroniTiming(int Ttl, int LoopWait, int RetryTimeout)
+{
+    public static PatroniTiming For(TimingProfile profile) => profile switch
+    {
+        TimingProfile.Fast => new(Ttl: 5, LoopWait: 1, RetryTimeout: 2),
+        _ => new(Ttl: 30, LoopWait: 10, RetryTimeout: 10),
+    };
+}
+
+/// <summary>
+/// The <c>HaStack:</c> configuration section, e.g. <c>dotnet run --project AppHost -- --HaStack:Replicas=2</c>.
+/// </summary>
+public sealed class HaStackOptions
+{
+    public const string SectionName = "HaStack";
+    public const int MaxReplicas = 8;
+
+    /// <summary>Replicas beside the leader: the cluster has <c>Replicas + 1</c> Patroni nodes.</summary>
+    public int Replicas { get; init; } = 1;
+
+    /// <summary>etcd members: 1 (no quorum to lose) or 3 (survives one loss).</summary>
+    public int EtcdMembers { get; init; } = 3;
+
+    public TimingProfile Timing { get; init; } = TimingProfile.Default;
+
+    public SynchronousMode SynchronousMode { get; init; } = SynchronousMode.On;
+
+    /// <summary>Whether to run Grafana (its image must be pullable).</summary>
+    public bool Grafana { get; init; } = true;
+
+    /// <summary>Named volumes and user-secret passwords, so data survives an AppHost restart.</summary>
+    public bool Persistent { get; init; } = true;
+
+    /// <summary>The Debian image every Dockerfile builds on (a local image where no registry is reachable).</summary>
+    public string BaseImage { get; init; } = "debian:bookworm-slim";
+
+    public int NodeCount => Replicas + 1;
+
+    public PatroniTiming PatroniTiming => PatroniTiming.For(Timing);
+
+    /// <summary>Reads and validates the section; every problem is named with what is allowed.</summary>
+    /// <exception cref="HaStackConfigurationException">A value is missing its allowed form or range.</exception>
+    public static HaStackOptions Load(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(SectionName);
+        var errors = new List<string>();
+        var defaults = new HaStackOptions();
+
+        var options = new HaStackOptions
+        {
+            Replicas = ReadInt(section, nameof(Replicas), defaults.Replicas, 1, MaxReplicas, errors),
+            EtcdMembers = ReadInt(section, nameof(EtcdMembers), defaults.EtcdMembers, 1, 3, errors),
+            Timing = ReadEnum(section, nameof(Timing), defaults.Timing, errors),
+            SynchronousMode = ReadEnum(section, nameof(SynchronousMode), defaults.SynchronousMode, errors),
+            Grafana = ReadBool(section, nameof(Grafana), defaults.Grafana, errors),
+            Persistent = ReadBool(section, nameof(Persistent), defaults.Persistent, errors),
+            BaseImage = section[nameof(BaseImage)] is { Length: > 0 } image ? image : defaults.BaseImage,
+        };
+
+        if (options.EtcdMembers == 2)
+        {
+            errors.Add($"{SectionName}:{nameof(EtcdMembers)} is '2'; allowed: 1 or 3 (two members have no more fault tolerance than one).");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new HaStackConfigurationException(errors);
+        }
+
+        return options;
+    }
+
+    private static int ReadInt(IConfigurationSection section, string key, int fallback, int min, int max, List<string> errors)
+    {
+        var raw = section[key];
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return fallback;
+        }
+
+        if (int.TryParse(raw, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        errors.Add($"{SectionName}:{key} is '{raw}'; allowed: a whole number from {min} to {max}.");
+        return fallback;
+    }
+
+    private static bool ReadBool(IConfigurationSection section, string key, bool fallback, List<string> errors)
+    {
+        var raw = section[key];
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return fallback;
+        }
+
+        if (bool.TryParse(raw, out var value))
+        {
+            return value;
+        }
+
+        errors.Add($"{SectionName}:{key} is '{raw}'; allowed: true or false.");
+        return fallback;
+    }
+
+    private static T ReadEnum<T>(IConfigurationSection section, string key, T fallback, List<string> errors)
+        where T : struct, Enum
+    {
+        var raw = section[key];
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(raw, out _) && Enum.TryParse<T>(raw, ignoreCase: true, out var value))
+        {
+            return value;
+        }
+
+        var allowed = string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
+        errors.Add($"{SectionName}:{key} is '{raw}'; allowed: {allowed}.");
+        return fallback;
+    }
+}
+
+/// <summary>One or more <c>HaStack:</c> settings are invalid; the message names each and what is allowed.</summary>
+public sealed class HaStackConfigurationException(IReadOnlyList<string> errors)
+    : Exception("Invalid HaStack configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  - " + e)))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}

@@ -1,0 +1,36 @@
+namespace HaStack.AppHost;
+
+/// <summary>
+/// Every password of the stack, as Aspire parameters: generated on first run, kept in the AppHost's user secrets when
+/// persistence is on (so a restarted stack can still log in to its data), overridable as <c>Parameters:&lt;name&gt;</c>.
+/// </summary>
+public sealed record HaStackSecrets(
+    IResourceBuilder<ParameterResource> Superuser,
+    IResourceBuilder<ParameterResource> Replication,
+    IResourceBuilder<ParameterResource> Rewind,
+    IResourceBuilder<ParameterResource> App,
+    IResourceBuilder<ParameterResource> PgBouncerAuth,
+    IResourceBuilder<ParameterResource> PatroniRest,
+    IResourceBuilder<ParameterResource> GrafanaAdmin);
+
+public static class HaStackSecretsExtensions
+{
+    /// <summary>Declares the stack's password parameters.</summary>
+    public static HaStackSecrets AddHaStackSecrets(this IDistributedApplicationBuilder builder, HaStackOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        IResourceBuilder<ParameterResource> Secret(string name, string description) =>
+            builder.AddParameter(name, new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: options.Persistent)
+                .WithDescription(description);
+
+        return new HaStackSecrets(
+            Secret("pg-superuser-password", "PostgreSQL superuser (postgres) password."),
+            Secret("pg-replication-password", "Streaming replication user (replicator) password."),
+            Secret("pg-rewind-password", "pg_rewind user (rewind_user) password."),
+            Secret("app-password", "Application user (app) password."),
+            Secret("pgbouncer-auth-password", "PgBouncer auth_query user (pgbouncer_auth) password."),
+            Secret("patroni-rest-password", "Patroni REST API password for changing operations (switchover, restart)."),
+            Secret("grafana-admin-password", "Grafana admin password."));
+    }
+}

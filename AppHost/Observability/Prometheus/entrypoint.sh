@@ -1,0 +1,26 @@
+#!/bin/sh
+# Writes file_sd target lists from the environment, then becomes Prometheus.
+#   HASTACK_NODES=pg-1,pg-2       Patroni REST APIs (port 8008), labelled member=<node>
+#   HASTACK_ETCD=etcd-1,etcd-2    etcd client ports (2379)
+#   HASTACK_TARGETS=job=host:port,...  anything else (router, pgbouncer exporter, .NET services)
+set -eu
+dir=/etc/prometheus/targets
+targets() { # job, comma-separated host:port list, label name for the host
+  first=1
+  printf '[' > "$dir/$1.json.tmp"
+  for t in $(echo "$2" | tr ',' ' '); do
+    [ $first = 1 ] || printf ',' >> "$dir/$1.json.tmp"
+    first=0
+    printf '{"targets":["%s"],"labels":{"%s":"%s"}}' "$t" "$3" "${t%%:*}" >> "$dir/$1.json.tmp"
+  done
+  printf ']\n' >> "$dir/$1.json.tmp"
+  mv "$dir/$1.json.tmp" "$dir/$1.json"
+}
+for job in router pgbouncer healthprobe failoverdrill; do targets "$job" "" instance_host; done
+targets patroni "$(echo "${HASTACK_NODES:-}" | sed 's/\([^,]*\)/\1:8008/g')" member
+targets etcd "$(echo "${HASTACK_ETCD:-}" | sed 's/\([^,]*\)/\1:2379/g')" member
+for entry in $(echo "${HASTACK_TARGETS:-}" | tr ',' ' '); do
+  targets "${entry%%=*}" "${entry#*=}" instance_host
+done
+exec prometheus --config.file=/etc/prometheus/prometheus.yml --storage.tsdb.path=/prometheus \
+  --storage.tsdb.retention.time=2d --web.listen-address=:9090 --web.enable-lifecycle

@@ -1,0 +1,36 @@
+namespace HaStack.AppHost.Patroni;
+
+/// <summary>
+/// One Patroni node: a container in which Patroni supervises PostgreSQL 15. Its role (leader, sync standby, replica)
+/// is state that changes on failover; it is published as the resource property <see cref="RolePropertyName"/>.
+/// Its connection string is the superuser's, to this node only (for operators and the HealthProbe).
+/// </summary>
+public sealed class PatroniNodeResource(string name, string containerName, ParameterResource superuserPassword)
+    : ContainerResource(name), IResourceWithConnectionString
+{
+    public const string PostgresEndpointName = "postgres";
+    public const string RestEndpointName = "patroni";
+    public const int PostgresPort = 5432;
+    public const int RestPort = 8008;
+    public const string SuperuserName = "postgres";
+    public const string RolePropertyName = "patroni.role";
+
+    /// <summary>The container's name in the container engine (what a crash drill kills).</summary>
+    public string ContainerName { get; } = containerName;
+
+    public ParameterResource SuperuserPassword { get; } = superuserPassword;
+
+    public EndpointReference PostgresEndpoint => field ??= new(this, PostgresEndpointName);
+
+    public EndpointReference RestEndpoint => field ??= new(this, RestEndpointName);
+
+    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
+        $"Host={PostgresEndpoint.Property(EndpointProperty.Host)};Port={PostgresEndpoint.Property(EndpointProperty.Port)};Username={SuperuserName};Password={SuperuserPassword};Database=postgres");
+}
+
+/// <summary>The locally built node image (Debian bookworm's patroni 3.0 and postgresql-15).</summary>
+internal static class PatroniContainerImageTags
+{
+    public const string Image = "hastack/patroni";
+    public const string Tag = "3.0-pg15-bookworm";
+}

@@ -1,0 +1,44 @@
+using HaStack.AppHost;
+using HaStack.AppHost.Routing;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+HaStackOptions options;
+try
+{
+    options = HaStackOptions.Load(builder.Configuration);
+}
+catch (HaStackConfigurationException ex)
+{
+    // Stop before any container starts, with the setting and what it allows: no stack trace.
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+var secrets = builder.AddHaStackSecrets(options);
+
+// Consensus: etcd holds Patroni's leader lock.
+var etcd = builder.AddEtcdCluster("etcd", options.EtcdMembers, options.BaseImage, options.Persistent);
+
+// Database: Patroni nodes, each supervising its own PostgreSQL.
+var cluster = builder.AddPatroniCluster("pg", options, etcd, secrets);
+
+// Routing: HAProxy follows the leader; PgBouncer pools in front of it.
+var router = builder.AddRouter("router", cluster, options.BaseImage);
+var pgbouncer = builder.AddPgBouncer("pgbouncer", router, secrets, options.BaseImage);
+var app = pgbouncer.AddDatabase("app", "app", secrets.App.Resource);
+var appReadOnly = pgbouncer.AddDatabase("app-ro", "app_ro", secrets.App.Resource);
+var appDirect = builder.AddDirectConnectionString("app-direct", cluster);
+
+// Observability: Prometheus scrapes every component; Grafana shows it.
+var prometheus = builder.AddPrometheus("prometheus", cluster, etcd, options.BaseImage)
+    .WithScrapeTarget("router", router, RouterResource.StatsEndpointName)
+    .WithScrapeTarget("pgbouncer", pgbouncer, PgBouncerResource.ExporterEndpointName)
+    .WaitFor(pgbouncer);
+if (options.Grafana)
+{
+    builder.AddGrafana("grafana", prometheus, secrets.GrafanaAdmin);
+}
+
+builder.Build().Run();
+return 0;

@@ -1,0 +1,124 @@
+using HaStack.AppHost;
+using HaStack.AppHost.Patroni;
+using HaStack.AppHost.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace Aspire.Hosting;
+
+public static class RoutingBuilderExtensions
+{
+    /// <summary>Adds the HAProxy router (<c>Routing/HAProxy</c>) with one server line per Patroni node.</summary>
+    public static IResourceBuilder<RouterResource> AddRouter(this IDistributedApplicationBuilder builder, string name, PatroniCluster cluster, string baseImage)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(cluster);
+
+        var router = builder.AddResource(new RouterResource(name))
+            .WithImage(RoutingContainerImageTags.RouterImage, RoutingContainerImageTags.RouterTag)
+            .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Routing", "HAProxy"))
+            .WithBuildArg("BASE_IMAGE", baseImage)
+            .WithEndpoint(targetPort: RouterResource.ReadWritePort, name: RouterResource.ReadWriteEndpointName, scheme: "tcp")
+            .WithEndpoint(targetPort: RouterResource.ReadOnlyPort, name: RouterResource.ReadOnlyEndpointName, scheme: "tcp")
+            .WithHttpEndpoint(targetPort: RouterResource.StatsPort, name: RouterResource.StatsEndpointName)
+            .WithEnvironment("HASTACK_NODES", cluster.NodeNames);
+
+        // Healthy = HAProxy runs AND its read-write backend has a server up (a leader is routable).
+        var check = $"{name}-leader-routable";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(check,
+            _ => new RouterHealthCheck(router.Resource), failureStatus: null, tags: null));
+        router.WithHealthCheck(check);
+
+        foreach (var node in cluster.Nodes)
+        {
+            router.WaitFor(node);
+        }
+
+        return router;
+    }
+
+    /// <summary>Adds PgBouncer (<c>Routing/PgBouncer</c>) pooling the router's read-write and read-only ports.</summary>
+    public static IResourceBuilder<PgBouncerResource> AddPgBouncer(
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<RouterResource> router, HaStackSecrets secrets, string baseImage)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(router);
+        ArgumentNullException.ThrowIfNull(secrets);
+
+        return builder.AddResource(new PgBouncerResource(name))
+            .WithImage(RoutingContainerImageTags.PgBouncerImage, RoutingContainerImageTags.PgBouncerTag)
+            .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Routing", "PgBouncer"))
+            .WithBuildArg("BASE_IMAGE", baseImage)
+            .WithEndpoint(targetPort: PgBouncerResource.Port, name: PgBouncerResource.PgBouncerEndpointName, scheme: "tcp")
+            .WithHttpEndpoint(targetPort: PgBouncerResource.ExporterPort, name: PgBouncerResource.ExporterEndpointName)
+            .WithEnvironment("PGBOUNCER_AUTH_PASSWORD", secrets.PgBouncerAuth)
+            .WaitFor(router);
+    }
+
+    /// <summary>
+    /// Adds one of PgBouncer's databases as a connection string resource. Its health check logs in through it and runs
+    /// a query, so it is healthy only when the whole path (PgBouncer → router → node) works.
+    /// </summary>
+    public static IResourceBuilder<PgBouncerDatabaseResource> AddDatabase(
+        this IResourceBuilder<PgBouncerResource> pgbouncer, string name, string databaseName, ParameterResource appPassword)
+    {
+        ArgumentNullException.ThrowIfNull(pgbouncer);
+
+        var database = new PgBouncerDatabaseResource(name, databaseName, pgbouncer.Resource, appPassword);
+        var check = $"{name}-query";
+        pgbouncer.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(check,
+            _ => new NpgsqlQueryHealthCheck(database), failureStatus: null, tags: null));
+        return pgbouncer.ApplicationBuilder.AddResource(database)
+            .WithHealthCheck(check)
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "PgBouncerDatabase",
+                State = KnownResourceStates.NotStarted,
+                Properties = [new("pgbouncer.database", databaseName)],
+            });
+    }
+}
+
+/// <summary>Healthy when HAProxy's stats show a server UP in the read-write backend.</summary>
+internal sealed class RouterHealthCheck(RouterResource router) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            var csv = await http.GetStringAsync($"{router.StatsEndpoint.Url}/stats;csv", cancellationToken).ConfigureAwait(false);
+            var leader = csv.Split('\n').Select(l => l.Split(','))
+                .FirstOrDefault(f => f.Length > 17 && f[0] == "primary" && f[1] != "BACKEND" && f[17] == "UP");
+            return leader is null
+                ? HealthCheckResult.Unhealthy("No Patroni node answers /primary: the read-write port has nowhere to go.")
+                : HealthCheckResult.Healthy($"Read-write traffic goes to {leader[1]}.");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+        {
+            return HealthCheckResult.Unhealthy($"HAProxy stats unreachable: {ex.Message}");
+        }
+    }
+}
+
+/// <summary>Healthy when a client can log in with the resource's connection string and run <c>SELECT 1</c>.</summary>
+internal sealed class NpgsqlQueryHealthCheck(IResourceWithConnectionString resource) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var connectionString = await resource.ConnectionStringExpression.GetValueAsync(cancellationToken).ConfigureAwait(false);
+            await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand("SELECT 1", connection);
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy(ex.Message);
+        }
+    }
+}

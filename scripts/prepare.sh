@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Prepares this machine for HaStack: a running Docker engine with the buildx plugin and a Debian base image.
+# Idempotent: every step is skipped when its result is already there. Works unchanged where Docker Desktop runs.
+# Prints, as its last line, the base image to build from (the AppHost reads it as HaStack:BaseImage).
+set -euo pipefail
+
+log() { echo "[prepare] $*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+BASE_IMAGE="${HASTACK_BASE_IMAGE:-debian:bookworm-slim}"
+LOCAL_BASE="hastack/debian-base:bookworm"
+MIRROR="${HASTACK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq >/dev/null 2>&1 || true; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# 1. A Docker engine.
+if ! docker info >/dev/null 2>&1; then
+  if ! command -v dockerd >/dev/null 2>&1; then
+    log "installing Debian's docker.io (engine only; policy-rc.d keeps it from auto-starting)"
+    apt_install docker.io
+  fi
+  log "starting dockerd"
+  as_root sh -c 'nohup dockerd >/var/log/hastack-dockerd.log 2>&1 &'
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { log "dockerd did not come up; see /var/log/hastack-dockerd.log"; exit 1; }
+fi
+
+# 2. The buildx plugin: Aspire's orchestrator builds Dockerfile resources with 'docker build --progress plain'.
+if ! docker buildx version >/dev/null 2>&1; then
+  log "installing the docker-buildx CLI plugin (Debian trixie's binary, nothing else from trixie)"
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/lists/partial" "$tmp/archives/partial"
+  echo "deb $MIRROR trixie main" > "$tmp/sources.list"
+  opts=(-o "Dir::Etc::sourcelist=$tmp/sources.list" -o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$tmp/lists"
+        -o "Dir::Cache::archives=$tmp/archives" -o "APT::Get::List-Cleanup=0")
+  apt-get "${opts[@]}" update -qq >/dev/null 2>&1
+  (cd "$tmp" && apt-get "${opts[@]}" download docker-buildx >/dev/null 2>&1)
+  dpkg -x "$tmp"/docker-buildx_*.deb "$tmp/x"
+  mkdir -p "$HOME/.docker/cli-plugins"
+  install -m 0755 "$tmp/x/usr/libexec/docker/cli-plugins/docker-buildx" "$HOME/.docker/cli-plugins/docker-buildx"
+  rm -rf "$tmp"
+  docker buildx version >/dev/null
+fi
+
+# 3. A Debian base image: pull it, or make it with debootstrap where no registry is reachable.
+if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || timeout 60 docker pull -q "$BASE_IMAGE" >/dev/null 2>&1; then
+  echo "$BASE_IMAGE"; exit 0
+fi
+if ! docker image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
+  log "no registry reachable: building $LOCAL_BASE with debootstrap (~30 s)"
+  command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+  root=$(mktemp -d)
+  as_root debootstrap --variant=minbase bookworm "$root" "$MIRROR" >/dev/null
+  as_root rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  as_root tar -C "$root" -c . | docker import - "$LOCAL_BASE" >/dev/null
+  as_root rm -rf "$root"
+fi
+echo "$LOCAL_BASE"
