@@ -5,6 +5,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using Npgsql;
 using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;

@@ -1,0 +1,118 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Xunit;
+
+namespace HaStack.Testing;
+
+/// <summary>
+/// The real stack, started through the AppHost with <see cref="DistributedApplicationTestingBuilder"/>: fast timing
+/// profile, no persistence, no Grafana (its image cannot be pulled on every machine). Shared by a test class as a
+/// fixture; disposing it stops the AppHost and removes its containers and network, also when the start failed.
+/// </summary>
+public class HaStackCluster : IAsyncLifetime
+{
+    private DistributedApplication? _app;
+
+    /// <summary>Extra AppHost arguments, e.g. <c>--HaStack:Replicas=2</c>.</summary>
+    protected virtual IEnumerable<string> Arguments => [];
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The cluster is not started.");
+
+    public PatroniApi Patroni { get; private set; } = null!;
+
+    public IReadOnlyList<string> NodeNames { get; private set; } = [];
+
+    public async Task InitializeAsync()
+    {
+        using var cts = new CancellationTokenSource(Timeouts.ClusterStart);
+        string[] args =
+        [
+            "--HaStack:Persistent=false", "--HaStack:Grafana=false", "--HaStack:Timing=fast",
+            .. Arguments,
+        ];
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args, cts.Token);
+        _app = await builder.BuildAsync(cts.Token);
+        try
+        {
+            await _app.StartAsync(cts.Token);
+            var model = _app.Services.GetRequiredService<DistributedApplicationModel>();
+            NodeNames = model.Resources.Where(r => r.GetType().Name == "PatroniNodeResource").Select(r => r.Name).ToArray();
+            var nodes = NodeNames.ToDictionary(n => n, n => _app.GetEndpoint(n, "patroni"));
+            Patroni = new PatroniApi(nodes, "patroni", await GetParameterAsync("patroni-rest-password", cts.Token));
+            foreach (var resource in new[] { "app", "app-ro", "prometheus" })
+            {
+                await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
+            }
+
+            await Wait.UntilAsync("one leader and every replica streaming", Timeouts.ClusterReady,
+                async ct => await StreamingReplicaCountAsync(ct) == NodeNames.Count - 1);
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        Patroni?.Dispose();
+        if (_app is { } app)
+        {
+            _app = null;
+            using var cts = new CancellationTokenSource(Timeouts.Shutdown);
+            try
+            {
+                await app.StopAsync(cts.Token);
+            }
+            finally
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>A connection string resource's value (<c>app</c>, <c>app-ro</c>, <c>app-direct</c>, <c>pg-1</c>…).</summary>
+    public async Task<string> GetConnectionStringAsync(string resource, CancellationToken ct = default) =>
+        await App.GetConnectionStringAsync(resource, ct) ?? throw new InvalidOperationException($"{resource} has no connection string");
+
+    /// <summary>A secret parameter's value (generated per run).</summary>
+    public async Task<string> GetParameterAsync(string name, CancellationToken ct = default)
+    {
+        var parameter = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>().Single(p => p.Name == name);
+        return await parameter.GetValueAsync(ct) ?? throw new InvalidOperationException($"{name} has no value");
+    }
+
+    /// <summary>Host-side URL of a resource's endpoint.</summary>
+    public Uri GetEndpoint(string resource, string endpoint) => App.GetEndpoint(resource, endpoint);
+
+    /// <summary>The current leader's name per Patroni, or null when there is none (mid-failover).</summary>
+    public async Task<string?> LeaderAsync(CancellationToken ct) => (await Patroni.GetClusterAsync(ct)).Leader?.Name;
+
+    /// <summary>Replicas the leader reports in <c>pg_stat_replication</c> as streaming.</summary>
+    public async Task<int> StreamingReplicaCountAsync(CancellationToken ct)
+    {
+        var leader = await LeaderAsync(ct);
+        if (leader is null)
+        {
+            return -1;
+        }
+
+        await using var connection = new NpgsqlConnection(await GetConnectionStringAsync(leader, ct) + ";Pooling=false;Timeout=3");
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", connection);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(ct));
+    }
+
+    /// <summary>Runs a scalar query on a connection string resource.</summary>
+    public async Task<T> QueryAsync<T>(string resource, string sql, CancellationToken ct = default)
+    {
+        await using var connection = new NpgsqlConnection(await GetConnectionStringAsync(resource, ct));
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync(ct))!;
+    }
+}

@@ -1,0 +1,183 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+
+namespace HaStack.Tests.Integration;
+
+/// <summary>The default cluster (a leader and a sync standby) as clients and operators see it.</summary>
+public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster>
+{
+    [Fact]
+    public async Task ClusterHasExactlyOneLeaderAndAStreamingSyncStandby()
+    {
+        var state = await cluster.Patroni.GetClusterAsync(default);
+
+        Assert.Single(state.Members, m => m.IsLeader);
+        Assert.Equal(cluster.NodeNames.Count, state.Members.Count);
+        Assert.Single(state.Members, m => m.Role == "sync_standby");
+        Assert.Equal(cluster.NodeNames.Count - 1, await cluster.StreamingReplicaCountAsync(default));
+    }
+
+    [Fact]
+    public async Task RowWrittenThroughAppIsReadBackThroughAppRoFromAReplica()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        await using (var rw = new NpgsqlConnection(await cluster.GetConnectionStringAsync("app")))
+        {
+            await rw.OpenAsync();
+            await using var create = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS roundtrip (marker text PRIMARY KEY); INSERT INTO roundtrip VALUES (@m)", rw);
+            create.Parameters.AddWithValue("m", marker);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using var ro = new NpgsqlConnection(await cluster.GetConnectionStringAsync("app-ro"));
+        await ro.OpenAsync();
+        await Wait.UntilAsync("the row is visible through app-ro", Timeouts.Scaled(10), async ct =>
+        {
+            await using var read = new NpgsqlCommand("SELECT pg_is_in_recovery(), (SELECT count(*) FROM roundtrip WHERE marker = @m)", ro);
+            read.Parameters.AddWithValue("m", marker);
+            await using var reader = await read.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            Assert.True(reader.GetBoolean(0), "app-ro reached a server that is not in recovery");
+            return reader.GetInt64(1) == 1;
+        });
+    }
+
+    [Fact]
+    public async Task AppDirectWithTargetSessionAttributesPrimaryReachesTheLeader()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(await cluster.GetConnectionStringAsync("app-direct"))
+        {
+            TargetSessionAttributes = "primary",
+        };
+        await using var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString).BuildMultiHost()
+            .WithTargetSession(TargetSessionAttributes.Primary);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+
+        Assert.False(reader.GetBoolean(0));
+        var leader = await cluster.LeaderAsync(default);
+        var leaderPort = cluster.GetEndpoint(leader!, "postgres").Port;
+        Assert.Equal(leaderPort, connection.Port);
+    }
+
+    [Fact]
+    public async Task PrometheusReportsEveryTargetUpAndExactlyOnePrimary()
+    {
+        using var http = new HttpClient { BaseAddress = cluster.GetEndpoint("prometheus", "http") };
+        string[] jobs = ["prometheus", "patroni", "etcd", "router", "pgbouncer"];
+
+        await Wait.UntilAsync("every scrape target is up", Timeouts.ScrapesUp, async ct =>
+        {
+            var targets = await http.GetFromJsonAsync<JsonElement>("/api/v1/targets?state=active", ct);
+            var active = targets.GetProperty("data").GetProperty("activeTargets").EnumerateArray().ToList();
+            var jobsSeen = active.Select(t => t.GetProperty("labels").GetProperty("job").GetString()).ToHashSet();
+            return jobs.All(jobsSeen.Contains) && active.All(t => t.GetProperty("health").GetString() == "up");
+        });
+
+        await Wait.UntilAsync("sum(patroni_primary) == 1", Timeouts.ScrapesUp, async ct =>
+        {
+            var result = await http.GetFromJsonAsync<JsonElement>("/api/v1/query?query=sum(patroni_primary)", ct);
+            var series = result.GetProperty("data").GetProperty("result");
+            return series.GetArrayLength() == 1 && series[0].GetProperty("value")[1].GetString() == "1";
+        });
+    }
+
+    [Fact]
+    public async Task ThousandConcurrentClientsRunAQueryWhilePgBouncerStaysWithinItsPool()
+    {
+        const int clients = 1000;
+        var appConnectionString = new NpgsqlConnectionStringBuilder(await cluster.GetConnectionStringAsync("app"))
+        {
+            Pooling = false,
+            Timeout = 60,
+            CommandTimeout = 60,
+        }.ConnectionString;
+        var admin = new NpgsqlConnectionStringBuilder(appConnectionString)
+        {
+            Database = "pgbouncer",
+            Username = "pgbouncer_auth",
+            Password = await cluster.GetParameterAsync("pgbouncer-auth-password"),
+        }.ConnectionString;
+
+        var connections = new NpgsqlConnection[clients];
+        using var gate = new SemaphoreSlim(50);
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, clients).Select(async i =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    connections[i] = new NpgsqlConnection(appConnectionString);
+                    await connections[i].OpenAsync();
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+
+            var maxServerConnections = 0;
+            using var stop = new CancellationTokenSource();
+            var watcher = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    maxServerConnections = Math.Max(maxServerConnections, await ServerConnectionsAsync(admin));
+                    await Task.Delay(50);
+                }
+            });
+
+            var results = await Task.WhenAll(connections.Select(async c =>
+            {
+                await using var command = new NpgsqlCommand("SELECT 1 FROM pg_sleep(0.05)", c);
+                return (int)(await command.ExecuteScalarAsync())!;
+            }));
+            stop.Cancel();
+            await watcher;
+
+            Assert.Equal(clients, results.Count(r => r == 1));
+            Assert.InRange(maxServerConnections, 1, 25); // default_pool_size 20 + reserve_pool_size 5
+            Assert.True(await ClientConnectionsAsync(admin) >= clients, "PgBouncer did not hold all clients at once");
+        }
+        finally
+        {
+            foreach (var connection in connections.Where(c => c is not null))
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<int> ServerConnectionsAsync(string admin) =>
+        await SumPoolsAsync(admin, "sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login");
+
+    private static async Task<int> ClientConnectionsAsync(string admin) =>
+        await SumPoolsAsync(admin, "cl_active", "cl_waiting");
+
+    private static async Task<int> SumPoolsAsync(string admin, params string[] columns)
+    {
+        // PgBouncer's admin console has no pg_type to load.
+        var builder = new NpgsqlDataSourceBuilder(admin);
+        builder.ConfigureTypeLoading(t => t.EnableTypeLoading(false));
+        await using var dataSource = builder.Build();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("SHOW POOLS", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var total = 0;
+        while (await reader.ReadAsync())
+        {
+            if (reader.GetString(reader.GetOrdinal("database")) != "app")
+            {
+                continue;
+            }
+
+            total += columns.Sum(c => Convert.ToInt32(reader.GetValue(reader.GetOrdinal(c))));
+        }
+
+        return total;
+    }
+}

@@ -1,0 +1,66 @@
+using Npgsql;
+
+namespace HaStack.Tests.Integration;
+
+/// <summary>A cluster of its own: the switchover moves the leader for good.</summary>
+public sealed class SwitchoverCluster : HaStackCluster;
+
+public class SwitchoverTests(SwitchoverCluster cluster) : IClassFixture<SwitchoverCluster>
+{
+    [Fact]
+    public async Task SwitchoverMovesTheLeaderAndWritesFollowWhileTheOldLeaderStreamsAgain()
+    {
+        var oldLeader = await cluster.LeaderAsync(default) ?? throw new InvalidOperationException("no leader");
+        var candidate = cluster.NodeNames.First(n => n != oldLeader);
+        await DashboardShowsRoleAsync(oldLeader, "leader");
+
+        await cluster.Patroni.SwitchoverAsync(oldLeader, candidate, default);
+        var switched = System.Diagnostics.Stopwatch.StartNew();
+
+        await Wait.UntilAsync($"{candidate} is the leader", Timeouts.Switchover, async ct => await cluster.LeaderAsync(ct) == candidate);
+        var appConnectionString = await cluster.GetConnectionStringAsync("app");
+        await Wait.UntilAsync("a write through app lands on the new leader", Timeouts.Switchover, async ct =>
+        {
+            await using var connection = new NpgsqlConnection(appConnectionString);
+            await connection.OpenAsync(ct);
+            await using var command = new NpgsqlCommand(
+                "CREATE TABLE IF NOT EXISTS switchover_probe (at timestamptz); INSERT INTO switchover_probe VALUES (now()); SELECT inet_server_addr()::text", connection);
+            var serverAddress = (string?)await command.ExecuteScalarAsync(ct);
+            return serverAddress is not null;
+        }, TimeSpan.FromMilliseconds(100));
+        Assert.True(switched.Elapsed < TimeSpan.FromSeconds(10), $"writes reached the new leader only after {switched.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal(candidate, await LeaderPerPostgresAsync());
+
+        await Wait.UntilAsync($"{oldLeader} streams again as a replica", Timeouts.Rejoin, async ct =>
+        {
+            var state = await cluster.Patroni.GetClusterAsync(ct);
+            return state.Members.Any(m => m.Name == oldLeader && !m.IsLeader && m.State is "running" or "streaming")
+                   && await cluster.StreamingReplicaCountAsync(ct) == cluster.NodeNames.Count - 1;
+        });
+        await DashboardShowsRoleAsync(candidate, "leader");
+        await DashboardShowsRoleAsync(oldLeader, "sync standby");
+    }
+
+    /// <summary>Which node the read-write path lands on, asked of PostgreSQL itself through PgBouncer.</summary>
+    private async Task<string> LeaderPerPostgresAsync()
+    {
+        var viaApp = await cluster.QueryAsync<string>("app", "SELECT system_identifier::text || ':' || pg_is_in_recovery()::text FROM pg_control_system()");
+        Assert.EndsWith(":false", viaApp);
+        foreach (var node in cluster.NodeNames)
+        {
+            if (!await cluster.QueryAsync<bool>(node, "SELECT pg_is_in_recovery()"))
+            {
+                return node;
+            }
+        }
+
+        throw new InvalidOperationException("no node is out of recovery");
+    }
+
+    private async Task DashboardShowsRoleAsync(string node, string role)
+    {
+        using var cts = new CancellationTokenSource(Timeouts.Scaled(10));
+        await cluster.App.ResourceNotifications.WaitForResourceAsync(node,
+            e => e.Snapshot.Properties.Any(p => p.Name == "patroni.role" && Equals(p.Value, role)), cts.Token);
+    }
+}

@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using HaStack.AppHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HaStack.Tests.Model;
+
+/// <summary>The resource graph as the AppHost builds it; no container starts.</summary>
+public class AppModelTests
+{
+    private static async Task<DistributedApplicationModel> BuildModelAsync(params string[] args)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args);
+        await using var app = await builder.BuildAsync();
+        return app.Services.GetRequiredService<DistributedApplicationModel>();
+    }
+
+    [Fact]
+    public async Task DefaultStackHasThreeEtcdMembersTwoNodesRoutingAndObservability()
+    {
+        var model = await BuildModelAsync();
+        var names = model.Resources.Select(r => r.Name).ToHashSet();
+
+        foreach (var expected in new[] { "etcd-1", "etcd-2", "etcd-3", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "app-direct", "prometheus", "grafana" })
+        {
+            Assert.Contains(expected, names);
+        }
+
+        Assert.DoesNotContain("pg-3", names);
+        Assert.DoesNotContain(model.Resources, r => r.GetType().Name == "PostgresServerResource");
+    }
+
+    [Fact]
+    public async Task ReplicasEtcdMembersAndGrafanaFollowConfiguration()
+    {
+        var model = await BuildModelAsync("--HaStack:Replicas=2", "--HaStack:EtcdMembers=1", "--HaStack:Grafana=false");
+        var names = model.Resources.Select(r => r.Name).ToHashSet();
+
+        Assert.Contains("pg-3", names);
+        Assert.Contains("etcd-1", names);
+        Assert.DoesNotContain("etcd-2", names);
+        Assert.DoesNotContain("grafana", names);
+    }
+
+    [Fact]
+    public async Task PatroniNodesAdvertiseTheirResourceNamesAndUseFastTimingWhenAsked()
+    {
+        var model = await BuildModelAsync("--HaStack:Timing=fast", "--HaStack:SynchronousMode=strict");
+        var node = (IResourceWithEnvironment)model.Resources.Single(r => r.Name == "pg-2");
+#pragma warning disable CS0618 // The replacement builder API is heavier than this one-line read of a model.
+        var env = await node.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+
+        Assert.Equal("pg-2", env["PATRONI_NAME"]);
+        Assert.Equal("pg-2:5432", env["PATRONI_POSTGRESQL_CONNECT_ADDRESS"]);
+        Assert.Equal("pg-2:8008", env["PATRONI_RESTAPI_CONNECT_ADDRESS"]);
+        Assert.Equal("etcd-1:2379,etcd-2:2379,etcd-3:2379", env["PATRONI_ETCD3_HOSTS"]);
+        Assert.Equal(("5", "1", "2"), (env["PATRONI_TTL"], env["PATRONI_LOOP_WAIT"], env["PATRONI_RETRY_TIMEOUT"]));
+        Assert.Equal(("true", "true"), (env["HASTACK_SYNCHRONOUS_MODE"], env["HASTACK_SYNCHRONOUS_MODE_STRICT"]));
+        Assert.StartsWith("{pg-superuser-password", env["PATRONI_SUPERUSER_PASSWORD"]);
+    }
+
+    [Fact]
+    public async Task EveryResourceThatClientsOrOperatorsDependOnHasAHealthCheck()
+    {
+        var model = await BuildModelAsync();
+        foreach (var name in new[] { "etcd-1", "pg-1", "router", "app", "app-ro", "prometheus", "grafana" })
+        {
+            var resource = model.Resources.Single(r => r.Name == name);
+            Assert.True(resource.Annotations.OfType<HealthCheckAnnotation>().Any(), $"{name} has no health check");
+        }
+    }
+
+    [Fact]
+    public async Task ComponentsWaitForWhatTheyNeed()
+    {
+        var model = await BuildModelAsync();
+        string[] WaitsFor(string name) => model.Resources.Single(r => r.Name == name)
+            .Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).ToArray();
+
+        Assert.Equal(["etcd-1", "etcd-2", "etcd-3"], WaitsFor("pg-1").Order());
+        Assert.Equal(["pg-1", "pg-2"], WaitsFor("router").Order());
+        Assert.Contains("router", WaitsFor("pgbouncer"));
+        Assert.Contains("pgbouncer", WaitsFor("prometheus"));
+        Assert.Contains("prometheus", WaitsFor("grafana"));
+    }
+
+    [Fact]
+    public async Task ConnectionStringsPointAtPgBouncerAndEveryNode()
+    {
+        var model = await BuildModelAsync();
+        var app = ((IResourceWithConnectionString)model.Resources.Single(r => r.Name == "app")).ConnectionStringExpression.ValueExpression;
+        var appRo = ((IResourceWithConnectionString)model.Resources.Single(r => r.Name == "app-ro")).ConnectionStringExpression.ValueExpression;
+        var direct = ((IResourceWithConnectionString)model.Resources.Single(r => r.Name == "app-direct")).ConnectionStringExpression.ValueExpression;
+
+        Assert.Contains("{pgbouncer.bindings.pgbouncer.host}", app);
+        Assert.Contains("Database=app;", app);
+        Assert.Contains("Database=app_ro;", appRo);
+        Assert.Contains("{pg-1.bindings.postgres.host}:{pg-1.bindings.postgres.port},{pg-2.bindings.postgres.host}", direct);
+        Assert.Contains("Target Session Attributes=primary", direct);
+    }
+
+    [Theory]
+    [InlineData("Replicas", "0", "HaStack:Replicas is '0'; allowed: a whole number from 1 to 8.")]
+    [InlineData("EtcdMembers", "2", "HaStack:EtcdMembers is '2'; allowed: 1 or 3")]
+    [InlineData("Timing", "turbo", "HaStack:Timing is 'turbo'; allowed: default, fast.")]
+    [InlineData("SynchronousMode", "maybe", "HaStack:SynchronousMode is 'maybe'; allowed: off, on, strict.")]
+    [InlineData("Grafana", "yes", "HaStack:Grafana is 'yes'; allowed: true or false.")]
+    public void InvalidSettingIsRejectedWithItsNameAndWhatIsAllowed(string key, string value, string message)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new($"HaStack:{key}", value)]).Build();
+
+        var error = Assert.Throws<HaStackConfigurationException>(() => HaStackOptions.Load(configuration));
+
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public async Task AppHostWithAnInvalidSettingExitsBeforeStartingAnythingWithAOneLineReason()
+    {
+        var (exitCode, stdout, stderr) = await RunAppHostAsync("--HaStack:Replicas=abc", "--HaStack:Timing=turbo");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("HaStack:Replicas is 'abc'", stderr);
+        Assert.Contains("HaStack:Timing is 'turbo'", stderr);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+        Assert.DoesNotContain("Distributed application started", stdout);
+    }
+
+    [Fact]
+    public async Task PublishWritesAManifestWithEveryResource()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"hastack-manifest-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exitCode, stdout, stderr) = await RunAppHostAsync("--publisher", "manifest", "--output-path", path);
+            Assert.True(exitCode == 0, stdout + stderr);
+
+            using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(path));
+            var resources = manifest.RootElement.GetProperty("resources");
+            foreach (var name in new[] { "etcd-1", "etcd-3", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "app-direct", "prometheus", "grafana" })
+            {
+                Assert.True(resources.TryGetProperty(name, out _), $"{name} missing from the manifest");
+            }
+
+            Assert.Equal("container.v1", resources.GetProperty("pg-1").GetProperty("type").GetString());
+            Assert.True(resources.GetProperty("pg-1").TryGetProperty("build", out _), "pg-1 is built from its Dockerfile");
+            Assert.DoesNotContain("Password=", File.ReadAllText(path).Replace("Password={", ""));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAppHostAsync(params string[] args)
+    {
+        var appHostDll = Path.Combine(AppContext.BaseDirectory, "AppHost.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(appHostDll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
