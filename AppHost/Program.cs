@@ -1,5 +1,6 @@
 using HaStack.AppHost;
 using HaStack.AppHost.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -16,6 +17,7 @@ catch (HaStackConfigurationException ex)
 }
 
 var secrets = builder.AddHaStackSecrets(options);
+builder.Services.AddHostedService<StackReadinessReporter>();
 
 // Consensus: etcd holds Patroni's leader lock.
 var etcd = builder.AddEtcdCluster("etcd", options.EtcdMembers, options.BaseImage, options.Persistent);

@@ -86,6 +86,10 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
     }
 
     [Fact]
+    public async Task EveryPanelQueryOfTheClusterDashboardReturnsData() =>
+        await GrafanaDashboard.AssertEveryQueryReturnsDataAsync("hastack-cluster.json", cluster.GetEndpoint("prometheus", "http"), Timeouts.ScrapesUp);
+
+    [Fact]
     public async Task ThousandConcurrentClientsRunAQueryWhilePgBouncerStaysWithinItsPool()
     {
         const int clients = 1000;
@@ -95,12 +99,8 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
             Timeout = 60,
             CommandTimeout = 60,
         }.ConnectionString;
-        var admin = new NpgsqlConnectionStringBuilder(appConnectionString)
-        {
-            Database = "pgbouncer",
-            Username = "pgbouncer_auth",
-            Password = await cluster.GetParameterAsync("pgbouncer-auth-password"),
-        }.ConnectionString;
+        // PgBouncer's admin console speaks only the simple query protocol; its exporter reads SHOW POOLS for us.
+        using var exporter = new HttpClient { BaseAddress = cluster.GetEndpoint("pgbouncer", "metrics"), Timeout = TimeSpan.FromSeconds(5) };
 
         var connections = new NpgsqlConnection[clients];
         using var gate = new SemaphoreSlim(50);
@@ -126,7 +126,7 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
             {
                 while (!stop.IsCancellationRequested)
                 {
-                    maxServerConnections = Math.Max(maxServerConnections, await ServerConnectionsAsync(admin));
+                    maxServerConnections = Math.Max(maxServerConnections, await ServerConnectionsAsync(exporter));
                     await Task.Delay(50);
                 }
             });
@@ -141,7 +141,7 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
 
             Assert.Equal(clients, results.Count(r => r == 1));
             Assert.InRange(maxServerConnections, 1, 25); // default_pool_size 20 + reserve_pool_size 5
-            Assert.True(await ClientConnectionsAsync(admin) >= clients, "PgBouncer did not hold all clients at once");
+            Assert.True(await ClientConnectionsAsync(exporter) >= clients, "PgBouncer did not hold all clients at once");
         }
         finally
         {
@@ -152,32 +152,18 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
         }
     }
 
-    private static async Task<int> ServerConnectionsAsync(string admin) =>
-        await SumPoolsAsync(admin, "sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login");
+    private static Task<int> ServerConnectionsAsync(HttpClient exporter) =>
+        SumPoolMetricsAsync(exporter, "pgbouncer_server_active_connections", "pgbouncer_server_idle_connections", "pgbouncer_server_used_connections");
 
-    private static async Task<int> ClientConnectionsAsync(string admin) =>
-        await SumPoolsAsync(admin, "cl_active", "cl_waiting");
+    private static Task<int> ClientConnectionsAsync(HttpClient exporter) =>
+        SumPoolMetricsAsync(exporter, "pgbouncer_active_clients", "pgbouncer_waiting_clients");
 
-    private static async Task<int> SumPoolsAsync(string admin, params string[] columns)
+    /// <summary>Sums the exporter's per-pool gauges of the <c>app</c> database.</summary>
+    private static async Task<int> SumPoolMetricsAsync(HttpClient exporter, params string[] metrics)
     {
-        // PgBouncer's admin console has no pg_type to load.
-        var builder = new NpgsqlDataSourceBuilder(admin);
-        builder.ConfigureTypeLoading(t => t.EnableTypeLoading(false));
-        await using var dataSource = builder.Build();
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await using var command = new NpgsqlCommand("SHOW POOLS", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var total = 0;
-        while (await reader.ReadAsync())
-        {
-            if (reader.GetString(reader.GetOrdinal("database")) != "app")
-            {
-                continue;
-            }
-
-            total += columns.Sum(c => Convert.ToInt32(reader.GetValue(reader.GetOrdinal(c))));
-        }
-
-        return total;
+        var text = await exporter.GetStringAsync("/metrics");
+        return (int)text.Split('\n')
+            .Where(line => metrics.Any(m => line.StartsWith(m + "{", StringComparison.Ordinal)) && line.Contains("database=\"app\"", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 }

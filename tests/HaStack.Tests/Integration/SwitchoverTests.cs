@@ -29,7 +29,8 @@ public class SwitchoverTests(SwitchoverCluster cluster) : IClassFixture<Switchov
             return serverAddress is not null;
         }, TimeSpan.FromMilliseconds(100));
         Assert.True(switched.Elapsed < TimeSpan.FromSeconds(10), $"writes reached the new leader only after {switched.Elapsed.TotalSeconds:0.0} s");
-        Assert.Equal(candidate, await LeaderPerPostgresAsync());
+        Assert.Equal(await ServerAddressAsync(candidate), await ServerAddressAsync("app"));
+        Assert.EndsWith(":false", await ServerAddressAsync(candidate));
 
         await Wait.UntilAsync($"{oldLeader} streams again as a replica", Timeouts.Rejoin, async ct =>
         {
@@ -41,21 +42,9 @@ public class SwitchoverTests(SwitchoverCluster cluster) : IClassFixture<Switchov
         await DashboardShowsRoleAsync(oldLeader, "sync standby");
     }
 
-    /// <summary>Which node the read-write path lands on, asked of PostgreSQL itself through PgBouncer.</summary>
-    private async Task<string> LeaderPerPostgresAsync()
-    {
-        var viaApp = await cluster.QueryAsync<string>("app", "SELECT system_identifier::text || ':' || pg_is_in_recovery()::text FROM pg_control_system()");
-        Assert.EndsWith(":false", viaApp);
-        foreach (var node in cluster.NodeNames)
-        {
-            if (!await cluster.QueryAsync<bool>(node, "SELECT pg_is_in_recovery()"))
-            {
-                return node;
-            }
-        }
-
-        throw new InvalidOperationException("no node is out of recovery");
-    }
+    /// <summary>Which node the read-write path lands on, asked of PostgreSQL itself: its address on the container network.</summary>
+    private async Task<string> ServerAddressAsync(string resource) =>
+        await cluster.QueryAsync<string>(resource, "SELECT host(inet_server_addr()) || ':' || pg_is_in_recovery()::text");
 
     private async Task DashboardShowsRoleAsync(string node, string role)
     {

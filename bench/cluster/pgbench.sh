@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# pgbench TPC-B (scale 10): 8 clients for 60 s directly to the leader vs through `app` (PgBouncer -> HAProxy), and
+# 500 clients through PgBouncer (more than max_connections allows directly). Samples the replica's lag on the
+# leader (pg_stat_replication) every 200 ms during each run. pgbench runs inside the replica's container, so both
+# paths start from the same place on the container network.
+# Usage: bench/cluster/pgbench.sh [seconds per run, default 60]
+source "$(dirname "$0")/../lib.sh"
+duration=${1:-60}
+
+start_stack --HaStack:Timing=fast
+echo "ready after $(wait_ready) s" >&2
+leader_name=$(leader)
+leader_c=$(container "$leader_name")
+client_c=$(container "$(docker exec "$leader_c" curl -s localhost:8008/cluster | python3 -c \
+  'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] not in ("leader","master")))')")
+pw=$(docker exec "$leader_c" printenv HASTACK_APP_PASSWORD)
+bench() { docker exec -e PGPASSWORD="$pw" "$client_c" pgbench -U app "$@"; }
+
+bench -h "$leader_name" -p 5432 -i -s 10 -q app >/dev/null 2>&1
+
+lag_samples() { # file: samples "bytes seconds" on the leader until killed
+  docker exec "$leader_c" sh -c 'while :; do psql -Atq -F " " -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), coalesce(extract(epoch FROM replay_lag), 0) FROM pg_stat_replication"; sleep 0.2; done' >"$1" 2>/dev/null
+}
+
+run() { # label, pgbench args…
+  local label=$1; shift
+  local lag; lag=$(mktemp)
+  lag_samples "$lag" & local sampler=$!
+  local out; out=$(bench -T "$duration" -j 2 -P 0 -n "$@" app 2>&1)
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+  docker exec "$leader_c" pkill -f "pg_stat_replication" 2>/dev/null || true
+  local tps latency failed
+  tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
+  latency=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
+  failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
+  python3 - "$label" "$tps" "$latency" "${failed:-0}" "$lag" <<'PY'
+import sys, statistics
+label, tps, latency, failed, path = sys.argv[1:]
+rows = [l.split() for l in open(path) if len(l.split()) == 2]
+b = sorted(float(r[0]) for r in rows); s = sorted(float(r[1]) for r in rows)
+def p(v, q): return v[min(len(v) - 1, int(round(q * (len(v) - 1))))] if v else float("nan")
+print(f"| {label} | {tps} | {latency} | {failed} | {len(b)} | {statistics.median(b) if b else 'n/a':.0f} / {p(b,.99):.0f} / {max(b) if b else 0:.0f} | {statistics.median(s) if s else 0:.4f} / {p(s,.99):.4f} / {max(s) if s else 0:.4f} |")
+PY
+  rm -f "$lag"
+}
+
+echo "machine: $(machine)"
+echo "| run | tps | latency avg (ms) | failed tx | lag samples | replica lag bytes median / p99 / max | replica lag s median / p99 / max |"
+echo "|---|---|---|---|---|---|---|"
+run "8 clients, direct to leader ($leader_name:5432)" -h "$leader_name" -p 5432 -c 8
+run "8 clients, app (PgBouncer -> HAProxy)" -h pgbouncer -p 6432 -c 8
+run "500 clients, app (PgBouncer -> HAProxy)" -h pgbouncer -p 6432 -c 500

@@ -1,0 +1,58 @@
+# Shared helpers of the benchmark scripts (sourced, not run). They start the real stack with `dotnet run` of the
+# AppHost, exactly as scripts/start.sh does, and wait for its "HaStack is ready" line.
+set -euo pipefail
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BASE_IMAGE=$("$BENCH_ROOT/scripts/prepare.sh")
+APPHOST_PID=""
+APPHOST_LOG=""
+
+# start_stack [AppHost args…]: starts the stack in the background; sets APPHOST_PID, APPHOST_LOG, START_NS.
+start_stack() {
+  APPHOST_LOG=$(mktemp /tmp/hastack-bench-apphost.XXXX.log)
+  START_NS=$(date +%s%N)
+  (cd "$BENCH_ROOT" && exec dotnet run --project AppHost --launch-profile http -- \
+      --HaStack:BaseImage="$BASE_IMAGE" --HaStack:Grafana=false --HaStack:Persistent=false "$@") >"$APPHOST_LOG" 2>&1 &
+  APPHOST_PID=$!
+  trap stop_stack EXIT
+}
+
+# wait_ready [timeout s]: prints seconds from start_stack until every resource is healthy.
+wait_ready() {
+  local deadline=$(( $(date +%s) + ${1:-900} ))
+  until grep -q "HaStack is ready" "$APPHOST_LOG"; do
+    if ! kill -0 "$APPHOST_PID" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then
+      echo "the stack did not become ready; log: $APPHOST_LOG" >&2; tail -20 "$APPHOST_LOG" >&2; return 1
+    fi
+    sleep 0.2
+  done
+  echo "scale=1; ($(date +%s%N) - START_NS) / 1000000000" | sed "s/START_NS/$START_NS/" | bc
+}
+
+stop_stack() {
+  [ -n "$APPHOST_PID" ] || return 0
+  # The AppHost is `dotnet run`'s child: stop both, then wait until the containers are gone.
+  pkill -TERM -P "$APPHOST_PID" 2>/dev/null || true
+  kill -TERM "$APPHOST_PID" 2>/dev/null || true
+  wait "$APPHOST_PID" 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    [ -z "$(docker ps -aq --filter "name=hastack-" --filter "name=pgbouncer-" --filter "name=router-")" ] && break
+    sleep 1
+  done
+  APPHOST_PID=""
+}
+
+# container <resource>: the Docker container of a resource of the running stack (pg-1, router, pgbouncer…).
+container() {
+  docker ps --format '{{.Names}}' | grep -E "^(hastack-[0-9a-f]{8}-$1|$1-[a-z]{8})$" | head -1
+}
+
+# leader: the name of the Patroni leader, asked of pg-1's REST API.
+leader() {
+  docker exec "$(container pg-1)" curl -s localhost:8008/cluster | python3 -c \
+    'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] in ("leader","master")))'
+}
+
+
+machine() {
+  echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), $(uname -r), Docker $(docker version --format '{{.Server.Version}}')"
+}
