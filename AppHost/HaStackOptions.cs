@@ -62,6 +62,12 @@ public sealed class HaStackOptions
     /// <summary>The Debian image every Dockerfile builds on (a local image where no registry is reachable).</summary>
     public string BaseImage { get; init; } = "debian:bookworm-slim";
 
+    /// <summary>
+    /// The stack's name: Patroni scope, prefix of container and volume names. Two stacks with different names can
+    /// keep their data side by side on one machine.
+    /// </summary>
+    public string Name { get; init; } = "hastack";
+
     public int NodeCount => Replicas + 1;
 
     public PatroniTiming PatroniTiming => PatroniTiming.For(Timing);
@@ -83,7 +89,13 @@ public sealed class HaStackOptions
             Grafana = ReadBool(section, nameof(Grafana), defaults.Grafana, errors),
             Persistent = ReadBool(section, nameof(Persistent), defaults.Persistent, errors),
             BaseImage = section[nameof(BaseImage)] is { Length: > 0 } image ? image : defaults.BaseImage,
+            Name = section[nameof(Name)] is { Length: > 0 } name ? name : defaults.Name,
         };
+
+        if (!System.Text.RegularExpressions.Regex.IsMatch(options.Name, "^[a-z][a-z0-9-]{0,39}$"))
+        {
+            errors.Add($"{SectionName}:{nameof(Name)} is '{options.Name}'; allowed: lowercase letters, digits and '-', starting with a letter, at most 40 characters.");
+        }
 
         if (options.EtcdMembers == 2)
         {

@@ -20,7 +20,7 @@ var secrets = builder.AddHaStackSecrets(options);
 builder.Services.AddHostedService<StackReadinessReporter>();
 
 // Consensus: etcd holds Patroni's leader lock.
-var etcd = builder.AddEtcdCluster("etcd", options.EtcdMembers, options.BaseImage, options.Persistent);
+var etcd = builder.AddEtcdCluster("etcd", options);
 
 // Database: Patroni nodes, each supervising its own PostgreSQL.
 var cluster = builder.AddPatroniCluster("pg", options, etcd, secrets);
@@ -41,6 +41,14 @@ if (options.Grafana)
 {
     builder.AddGrafana("grafana", prometheus, secrets.GrafanaAdmin);
 }
+
+// Workers: on-demand failover drills.
+var failoverDrill = builder.AddFailoverDrill("failoverdrill", cluster, app, appDirect);
+prometheus.WithScrapeTarget("failoverdrill", failoverDrill, FailoverDrillBuilderExtensions.HttpEndpointName);
+
+// Workers: the HealthProbe judges replication health every second (dashboard health, /status, metrics).
+var probe = builder.AddHealthProbe("healthprobe", cluster, etcd, pgbouncer, secrets, options);
+prometheus.WithScrapeTarget("healthprobe", probe, HealthProbeBuilderExtensions.HttpEndpointName);
 
 builder.Build().Run();
 return 0;

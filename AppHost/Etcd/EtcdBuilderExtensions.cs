@@ -1,3 +1,4 @@
+using HaStack.AppHost;
 using HaStack.AppHost.Etcd;
 
 namespace Aspire.Hosting;
@@ -5,16 +6,16 @@ namespace Aspire.Hosting;
 public static class EtcdBuilderExtensions
 {
     /// <summary>
-    /// Adds an etcd cluster of <paramref name="members"/> members named <c>{prefix}-1</c> … <c>{prefix}-n</c>, built from
+    /// Adds an etcd cluster of <c>options.EtcdMembers</c> members named <c>{prefix}-1</c> … <c>{prefix}-n</c>, built from
     /// <c>Etcd/Dockerfile</c>. Members advertise their resource names, which stay valid across container restarts.
     /// </summary>
-    public static EtcdCluster AddEtcdCluster(this IDistributedApplicationBuilder builder, string prefix, int members, string baseImage, bool persistent)
+    public static EtcdCluster AddEtcdCluster(this IDistributedApplicationBuilder builder, string prefix, HaStackOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(prefix);
-        ArgumentOutOfRangeException.ThrowIfLessThan(members, 1);
+        ArgumentNullException.ThrowIfNull(options);
 
-        var names = Enumerable.Range(1, members).Select(i => $"{prefix}-{i}").ToArray();
+        var names = Enumerable.Range(1, options.EtcdMembers).Select(i => $"{prefix}-{i}").ToArray();
         var initialCluster = string.Join(',', names.Select(n => $"{n}=http://{n}:{EtcdMemberResource.PeerPort}"));
 
         var resources = names.Select(name =>
@@ -23,7 +24,7 @@ public static class EtcdBuilderExtensions
             var member = builder.AddResource(new EtcdMemberResource(name))
                 .WithImage(EtcdContainerImageTags.Image, EtcdContainerImageTags.Tag)
                 .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Etcd"))
-                .WithBuildArg("BASE_IMAGE", baseImage)
+                .WithBuildArg("BASE_IMAGE", options.BaseImage)
                 .WithHttpEndpoint(targetPort: EtcdMemberResource.ClientPort, name: EtcdMemberResource.ClientEndpointName)
                 .WithEnvironment("ETCD_NAME", name)
                 .WithEnvironment("ETCD_DATA_DIR", "/var/lib/etcd/data")
@@ -33,13 +34,13 @@ public static class EtcdBuilderExtensions
                 .WithEnvironment("ETCD_INITIAL_ADVERTISE_PEER_URLS", peerUrl)
                 .WithEnvironment("ETCD_INITIAL_CLUSTER", initialCluster)
                 .WithEnvironment("ETCD_INITIAL_CLUSTER_STATE", "new")
-                .WithEnvironment("ETCD_INITIAL_CLUSTER_TOKEN", "hastack")
+                .WithEnvironment("ETCD_INITIAL_CLUSTER_TOKEN", options.Name)
                 .WithEnvironment("ETCD_LOGGER", "zap")
                 // /health answers 200 only when the member sees a leader, i.e. the cluster has quorum.
                 .WithHttpHealthCheck("/health", endpointName: EtcdMemberResource.ClientEndpointName);
-            if (persistent)
+            if (options.Persistent)
             {
-                member.WithVolume($"hastack-{name}-data", "/var/lib/etcd");
+                member.WithVolume($"{options.Name}-{name}-data", "/var/lib/etcd");
             }
 
             return member;

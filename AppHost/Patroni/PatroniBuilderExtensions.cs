@@ -19,7 +19,7 @@ public static class PatroniBuilderExtensions
         ArgumentNullException.ThrowIfNull(etcd);
         ArgumentNullException.ThrowIfNull(secrets);
 
-        const string scope = "hastack";
+        var scope = options.Name;
         var timing = options.PatroniTiming;
         // Container names carry a per-run suffix: unique on the engine, yet known to the drill that must kill one.
         var runId = Guid.NewGuid().ToString("N")[..8];
@@ -27,11 +27,12 @@ public static class PatroniBuilderExtensions
         var nodes = Enumerable.Range(1, options.NodeCount).Select(i =>
         {
             var name = $"{prefix}-{i}";
-            var node = builder.AddResource(new PatroniNodeResource(name, $"hastack-{runId}-{name}", secrets.Superuser.Resource))
+            var containerName = $"{options.Name}-{runId}-{name}";
+            var node = builder.AddResource(new PatroniNodeResource(name, containerName, secrets.Superuser.Resource))
                 .WithImage(PatroniContainerImageTags.Image, PatroniContainerImageTags.Tag)
                 .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Patroni"))
                 .WithBuildArg("BASE_IMAGE", options.BaseImage)
-                .WithContainerName($"hastack-{runId}-{name}")
+                .WithContainerName(containerName)
                 .WithEndpoint(targetPort: PatroniNodeResource.PostgresPort, name: PatroniNodeResource.PostgresEndpointName, scheme: "tcp")
                 .WithHttpEndpoint(targetPort: PatroniNodeResource.RestPort, name: PatroniNodeResource.RestEndpointName)
                 .WithEnvironment("PATRONI_NAME", name)
@@ -65,7 +66,7 @@ public static class PatroniBuilderExtensions
 
             if (options.Persistent)
             {
-                node.WithVolume($"hastack-{name}-data", "/var/lib/postgresql/data");
+                node.WithVolume($"{options.Name}-{name}-data", "/var/lib/postgresql/data");
             }
 
             foreach (var member in etcd.Members)

@@ -12,12 +12,12 @@ namespace HaStack.Testing;
 /// profile, no persistence, no Grafana (its image cannot be pulled on every machine). Shared by a test class as a
 /// fixture; disposing it stops the AppHost and removes its containers and network, also when the start failed.
 /// </summary>
-public class HaStackCluster : IAsyncLifetime
+public class HaStackCluster(params string[] arguments) : IAsyncLifetime, IAsyncDisposable
 {
     private DistributedApplication? _app;
 
-    /// <summary>Extra AppHost arguments, e.g. <c>--HaStack:Replicas=2</c>.</summary>
-    protected virtual IEnumerable<string> Arguments => [];
+    /// <summary>Extra AppHost arguments, e.g. <c>--HaStack:Replicas=2</c>; later ones win.</summary>
+    protected virtual IEnumerable<string> Arguments => arguments;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The cluster is not started.");
 
@@ -56,6 +56,8 @@ public class HaStackCluster : IAsyncLifetime
             throw;
         }
     }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     public async Task DisposeAsync()
     {

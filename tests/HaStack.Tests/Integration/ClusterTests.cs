@@ -120,13 +120,18 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
                 }
             }));
 
-            var maxServerConnections = 0;
+            // Per pool (database app, user app; and the auth_query pool of user pgbouncer_auth).
+            var maxServerConnections = new Dictionary<string, int>();
             using var stop = new CancellationTokenSource();
             var watcher = Task.Run(async () =>
             {
                 while (!stop.IsCancellationRequested)
                 {
-                    maxServerConnections = Math.Max(maxServerConnections, await ServerConnectionsAsync(exporter));
+                    foreach (var user in new[] { "app", "pgbouncer_auth" })
+                    {
+                        maxServerConnections[user] = Math.Max(maxServerConnections.GetValueOrDefault(user), await ServerConnectionsAsync(exporter, user));
+                    }
+
                     await Task.Delay(50);
                 }
             });
@@ -140,8 +145,9 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
             await watcher;
 
             Assert.Equal(clients, results.Count(r => r == 1));
-            Assert.InRange(maxServerConnections, 1, 25); // default_pool_size 20 + reserve_pool_size 5
-            Assert.True(await ClientConnectionsAsync(exporter) >= clients, "PgBouncer did not hold all clients at once");
+            Assert.InRange(maxServerConnections["app"], 1, 25); // default_pool_size 20 + reserve_pool_size 5
+            Assert.InRange(maxServerConnections["pgbouncer_auth"], 0, 25);
+            Assert.True(await ClientConnectionsAsync(exporter, "app") >= clients, "PgBouncer did not hold all clients at once");
         }
         finally
         {
@@ -152,18 +158,20 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
         }
     }
 
-    private static Task<int> ServerConnectionsAsync(HttpClient exporter) =>
-        SumPoolMetricsAsync(exporter, "pgbouncer_server_active_connections", "pgbouncer_server_idle_connections", "pgbouncer_server_used_connections");
+    private static Task<int> ServerConnectionsAsync(HttpClient exporter, string user) =>
+        SumPoolMetricsAsync(exporter, user, "pgbouncer_server_active_connections", "pgbouncer_server_idle_connections", "pgbouncer_server_used_connections");
 
-    private static Task<int> ClientConnectionsAsync(HttpClient exporter) =>
-        SumPoolMetricsAsync(exporter, "pgbouncer_active_clients", "pgbouncer_waiting_clients");
+    private static Task<int> ClientConnectionsAsync(HttpClient exporter, string user) =>
+        SumPoolMetricsAsync(exporter, user, "pgbouncer_active_clients", "pgbouncer_waiting_clients");
 
-    /// <summary>Sums the exporter's per-pool gauges of the <c>app</c> database.</summary>
-    private static async Task<int> SumPoolMetricsAsync(HttpClient exporter, params string[] metrics)
+    /// <summary>Sums the exporter's gauges of one pool: database <c>app</c>, the given user.</summary>
+    private static async Task<int> SumPoolMetricsAsync(HttpClient exporter, string user, params string[] metrics)
     {
         var text = await exporter.GetStringAsync("/metrics");
         return (int)text.Split('\n')
-            .Where(line => metrics.Any(m => line.StartsWith(m + "{", StringComparison.Ordinal)) && line.Contains("database=\"app\"", StringComparison.Ordinal))
+            .Where(line => metrics.Any(m => line.StartsWith(m + "{", StringComparison.Ordinal))
+                           && line.Contains("database=\"app\"", StringComparison.Ordinal)
+                           && line.Contains($"user=\"{user}\"", StringComparison.Ordinal))
             .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 }

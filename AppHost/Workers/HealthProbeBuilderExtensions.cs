@@ -1,0 +1,113 @@
+using System.Globalization;
+using HaStack.AppHost;
+using HaStack.AppHost.Etcd;
+using HaStack.AppHost.Patroni;
+using HaStack.AppHost.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Aspire.Hosting;
+
+public static class HealthProbeBuilderExtensions
+{
+    /// <summary>The probe's HTTP endpoint: <c>/status</c>, <c>/health</c>, <c>/metrics</c>.</summary>
+    public const string HttpEndpointName = "http";
+
+    /// <summary>
+    /// Adds the HealthProbe service: every second it checks each Patroni node (REST API by service discovery, PostgreSQL
+    /// by the node's superuser connection string), etcd and PgBouncer's pools, and judges the cluster Healthy, Degraded
+    /// or Unhealthy. The verdict is this resource's health on the dashboard; the report is at <c>/status</c>.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AddHealthProbe(
+        this IDistributedApplicationBuilder builder,
+        string name,
+        PatroniCluster cluster,
+        EtcdCluster etcd,
+        IResourceBuilder<PgBouncerResource> pgbouncer,
+        HaStackSecrets secrets,
+        HaStackOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(etcd);
+        ArgumentNullException.ThrowIfNull(pgbouncer);
+        ArgumentNullException.ThrowIfNull(secrets);
+        ArgumentNullException.ThrowIfNull(options);
+
+        var timing = options.PatroniTiming;
+        var endpoint = pgbouncer.Resource.PgBouncerEndpoint;
+        var pgbouncerAdmin = ReferenceExpression.Create(
+            $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Database=pgbouncer;Username={PgBouncerResource.AuthUser};Password={secrets.PgBouncerAuth.Resource}");
+
+        // No WaitFor on the cluster: a monitor must run while what it watches is still starting or broken.
+        var probe = builder.AddProject<Projects.HealthProbe>(name, o => o.ExcludeLaunchProfile = true)
+            .WithHttpEndpoint(name: HttpEndpointName)
+            .WithEnvironment("HealthProbe__Members", cluster.NodeNames)
+            .WithEnvironment("HealthProbe__Etcd", string.Join(',', etcd.Members.Select(m => m.Resource.Name)))
+            // Fallbacks until Patroni's /config answers (the probe reads the live values from there).
+            .WithEnvironment("HealthProbe__Ttl", timing.Ttl.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("HealthProbe__LoopWait", timing.LoopWait.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("HealthProbe__SynchronousMode", options.SynchronousMode == SynchronousMode.Off ? "false" : "true")
+            .WithEnvironment("ConnectionStrings__pgbouncer-admin", pgbouncerAdmin);
+
+        foreach (var node in cluster.Nodes)
+        {
+            // services__pg-1__patroni__0 for service discovery (http://_patroni.pg-1), ConnectionStrings__pg-1 for SQL.
+            probe.WithReference(node.Resource.RestEndpoint).WithReference(node);
+        }
+
+        foreach (var member in etcd.Members)
+        {
+            probe.WithReference(member.Resource.ClientEndpoint);
+        }
+
+        var check = $"{name}-verdict";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(check,
+            _ => new HealthProbeVerdictCheck(probe.Resource), failureStatus: null, tags: null));
+        return probe.WithHealthCheck(check);
+    }
+}
+
+/// <summary>
+/// The probe's own <c>/health</c> says Healthy, Degraded or Unhealthy (the cluster's verdict); an HTTP check would see
+/// only 200 or 503 and lose "Degraded". This check reads the word and, when it is not Healthy, the reasons from
+/// <c>/status</c>, so the dashboard shows the verdict and why.
+/// </summary>
+internal sealed class HealthProbeVerdictCheck(ProjectResource probe) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var url = probe.GetEndpoint(HealthProbeBuilderExtensions.HttpEndpointName).Url;
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+            using var response = await http.GetAsync($"{url}/health", cancellationToken).ConfigureAwait(false);
+            var word = (await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)).Trim();
+            if (word == nameof(HealthStatus.Healthy))
+            {
+                return HealthCheckResult.Healthy("The cluster is healthy.");
+            }
+
+            var reasons = await ReasonsAsync(http, url, cancellationToken).ConfigureAwait(false);
+            return word == nameof(HealthStatus.Degraded)
+                ? HealthCheckResult.Degraded(reasons)
+                : HealthCheckResult.Unhealthy(reasons);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+        {
+            return HealthCheckResult.Unhealthy($"The probe does not answer: {ex.Message}");
+        }
+    }
+
+    private static async Task<string> ReasonsAsync(HttpClient http, string url, CancellationToken ct)
+    {
+        using var status = await http.GetAsync($"{url}/status", ct).ConfigureAwait(false);
+        using var json = System.Text.Json.JsonDocument.Parse(await status.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        if (json.RootElement.TryGetProperty("reasons", out var reasons))
+        {
+            return string.Join("; ", reasons.EnumerateArray().Select(r => r.GetString()));
+        }
+
+        return json.RootElement.TryGetProperty("error", out var error) ? error.GetString() ?? "" : "";
+    }
+}
