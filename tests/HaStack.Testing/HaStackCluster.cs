@@ -16,6 +16,12 @@ public class HaStackCluster(params string[] arguments) : IAsyncLifetime, IAsyncD
 {
     private DistributedApplication? _app;
 
+    /// <summary>The default test cluster (xunit creates class fixtures through this constructor).</summary>
+    public HaStackCluster()
+        : this([])
+    {
+    }
+
     /// <summary>Extra AppHost arguments, e.g. <c>--HaStack:Replicas=2</c>; later ones win.</summary>
     protected virtual IEnumerable<string> Arguments => arguments;
 
