@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace HaStack.FailoverDrill.Drills;
+
+/// <summary>
+/// The drill's telemetry: one meter and one activity source, both named <see cref="Name"/>. In Prometheus the
+/// instruments appear as <c>hastack_drill_rto_seconds</c>, <c>hastack_drill_last_rto_seconds</c>,
+/// <c>hastack_drill_lost_writes_total</c>, <c>hastack_drill_unknown_writes_total</c>, <c>hastack_drill_runs_total</c>
+/// and <c>hastack_drill_duration_seconds</c>.
+/// </summary>
+public sealed class DrillMetrics
+{
+    public const string Name = "HaStack.FailoverDrill";
+
+    /// <summary>Spans: one trace per drill, one child span per phase.</summary>
+    public static ActivitySource ActivitySource { get; } = new(Name);
+
+    private static readonly double[] _secondsBuckets = [0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60, 90, 120];
+
+    private readonly Histogram<double> _rto;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _lost;
+    private readonly Counter<long> _unknown;
+    private readonly Counter<long> _runs;
+    private readonly ConcurrentDictionary<(string Kind, string Path), double> _lastRto = new();
+
+    public DrillMetrics(Meter meter)
+    {
+        ArgumentNullException.ThrowIfNull(meter);
+        var advice = new InstrumentAdvice<double> { HistogramBucketBoundaries = _secondsBuckets };
+        _rto = meter.CreateHistogram("hastack.drill.rto", "s",
+            "Client-visible recovery time: fault injected until the first write acknowledged by the new leader, per client path.", advice: advice);
+        _duration = meter.CreateHistogram("hastack.drill.duration", "s", "Wall-clock duration of a drill, precondition to cleanup.", advice: advice);
+        _lost = meter.CreateCounter<long>("hastack.drill.lost_writes", "{write}", "Acknowledged writes missing on the new leader after a drill.");
+        _unknown = meter.CreateCounter<long>("hastack.drill.unknown_writes", "{write}", "Writes whose commit outcome the client could not know (timeout, connection lost mid-commit).");
+        _runs = meter.CreateCounter<long>("hastack.drill.runs", "{run}", "Drills run, by kind and outcome (passed, failed, refused).");
+        meter.CreateObservableGauge("hastack.drill.last_rto", ObserveLastRto, "s", "Client-visible RTO of the most recent drill of a kind, per client path.");
+    }
+
+    /// <summary>Records a finished drill.</summary>
+    public void Record(DrillReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var kind = report.Kind.ToString().ToLowerInvariant();
+        _runs.Add(1, new("kind", kind), new("outcome", report.Outcome.ToString().ToLowerInvariant()));
+        if (report.Outcome == DrillOutcome.Refused)
+        {
+            return;
+        }
+
+        _duration.Record(report.DurationSeconds, new KeyValuePair<string, object?>("kind", kind));
+        // Added even when zero, so the series exist and a dashboard shows 0 rather than "no data".
+        _lost.Add(report.LostWrites, new KeyValuePair<string, object?>("kind", kind));
+        _unknown.Add(report.UnknownWrites, new KeyValuePair<string, object?>("kind", kind));
+        foreach (var path in report.Paths)
+        {
+            if (path.RtoSeconds is { } rto)
+            {
+                _rto.Record(rto, new("kind", kind), new("path", path.Path));
+                _lastRto[(kind, path.Path)] = rto;
+            }
+        }
+    }
+
+    private IEnumerable<Measurement<double>> ObserveLastRto() =>
+        _lastRto.Select(kv => new Measurement<double>(kv.Value, new("kind", kv.Key.Kind), new("path", kv.Key.Path)));
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace HaStack.FailoverDrill.Drills;
+
+/// <summary>How a drill ended.</summary>
+public enum DrillOutcome
+{
+    /// <summary>Failover happened and every check held.</summary>
+    Passed,
+
+    /// <summary>The drill ran but a check failed (or the cluster did not recover in time).</summary>
+    Failed,
+
+    /// <summary>The precondition failed: nothing was touched.</summary>
+    Refused,
+}
+
+/// <summary>What one client path experienced.</summary>
+/// <param name="Path"><c>pooled</c> (PgBouncer → router) or <c>direct</c> (Npgsql multi-host).</param>
+/// <param name="RtoSeconds">Fault injected → first write acknowledged by the new leader: client-visible RTO.</param>
+/// <param name="WriteGapSeconds">Longest stretch without an acknowledged write around the failover.</param>
+/// <param name="Acknowledged">Acknowledged writes on this path during the drill.</param>
+/// <param name="FailedDuringGap">Writes that failed while no write was acknowledged.</param>
+/// <param name="UnknownDuringGap">Writes with an unknown outcome in that stretch.</param>
+/// <param name="Lost">Acknowledged writes of this path missing on the new leader.</param>
+public sealed record PathReport(
+    string Path,
+    double? RtoSeconds,
+    double? WriteGapSeconds,
+    int Acknowledged,
+    int FailedDuringGap,
+    int UnknownDuringGap,
+    int Lost);
+
+/// <summary>Failover timing as Patroni saw it, from the moment of injection.</summary>
+/// <param name="DetectionSeconds">The old leader stopped being Patroni's leader (its lock was released or expired).</param>
+/// <param name="NewLeaderSeconds">Another member holds the leader lock and runs.</param>
+/// <param name="RejoinSeconds">The old leader streams from the new one again.</param>
+/// <param name="LeaderLock"><c>expired</c> (held on until its ttl ran out, as after a crash) or <c>released</c>.</param>
+public sealed record FailoverTiming(double? DetectionSeconds, double? NewLeaderSeconds, double? RejoinSeconds, string? LeaderLock);
+
+/// <summary>The result of one drill: the table printed at the end of a run, and <c>--json</c>.</summary>
+public sealed record DrillReport
+{
+    public required string RunId { get; init; }
+    public required DrillKind Kind { get; init; }
+    public DrillOutcome Outcome { get; init; }
+    public string? Reason { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
+    public double DurationSeconds { get; init; }
+    public string? OldLeader { get; init; }
+    public string? NewLeader { get; init; }
+    public long? TimelineBefore { get; init; }
+    public long? TimelineAfter { get; init; }
+    public bool SynchronousMode { get; init; }
+    public int Ttl { get; init; }
+    public int LoopWait { get; init; }
+    public string? Injection { get; init; }
+    public string? Recovery { get; init; }
+    public FailoverTiming? Timing { get; init; }
+    public IReadOnlyList<PathReport> Paths { get; init; } = [];
+    public CheckResult? Check { get; init; }
+    public int? WritablePrimaries { get; init; }
+    public bool? NewLeaderAcceptsWrites { get; init; }
+    public bool? OldLeaderStreaming { get; init; }
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
+    public int LostWrites => Check?.Lost.Count ?? 0;
+
+    public int UnknownWrites => Check?.Unknown ?? 0;
+
+    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>The human-readable table.</summary>
+    public string ToTable()
+    {
+        var s = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        s.AppendLine(c, $"FailoverDrill {Kind.ToString().ToLowerInvariant()} {RunId}: {Outcome.ToString().ToUpperInvariant()}{(Reason is null ? "" : " - " + Reason)}");
+        if (Outcome == DrillOutcome.Refused)
+        {
+            return s.ToString();
+        }
+
+        s.AppendLine(c, $"  leader            {OldLeader ?? "?"} -> {NewLeader ?? "?"}   timeline {TimelineBefore?.ToString(c) ?? "?"} -> {TimelineAfter?.ToString(c) ?? "?"}");
+        s.AppendLine(c, $"  cluster           synchronous_mode {(SynchronousMode ? "on" : "off")}, ttl {Ttl} s, loop_wait {LoopWait} s");
+        s.AppendLine(c, $"  injected          {Injection}");
+        if (Timing is { } t)
+        {
+            s.AppendLine(c, $"  detection         {Sec(t.DetectionSeconds)}   (leader lock {t.LeaderLock ?? "?"})");
+            s.AppendLine(c, $"  new leader lock   {Sec(t.NewLeaderSeconds)}");
+            s.AppendLine(c, $"  old leader rejoin {Sec(t.RejoinSeconds)}{(Recovery is null ? "" : "   (" + Recovery + ")")}");
+        }
+
+        s.AppendLine("  path      RTO       write gap  acked   failed(gap)  unknown(gap)  lost");
+        foreach (var p in Paths)
+        {
+            s.AppendLine(c, $"  {p.Path,-8}  {Sec(p.RtoSeconds),-8}  {Sec(p.WriteGapSeconds),-9}  {p.Acknowledged,6}  {p.FailedDuringGap,11}  {p.UnknownDuringGap,12}  {p.Lost,4}");
+        }
+
+        if (Check is { } k)
+        {
+            s.AppendLine(c, $"  ledger            {k.Acknowledged} acknowledged, {k.Unknown} unknown ({k.UnknownPresent} committed, {k.UnknownAbsent} absent), {k.Failed} failed");
+            s.AppendLine(c, $"  checker           lost {k.Lost.Count}, duplicates {k.Duplicates.Count}, failed-but-present {k.FailedButPresent.Count}, unexpected {k.Unexpected.Count}{(k.Lost.Count > 0 ? "   lost: " + string.Join(' ', k.Lost.Take(10)) : "")}");
+        }
+
+        s.AppendLine(c, $"  afterwards        writable primaries {WritablePrimaries?.ToString(c) ?? "?"}, new leader accepts writes {YesNo(NewLeaderAcceptsWrites)}, old leader streaming {YesNo(OldLeaderStreaming)}");
+        foreach (var note in Notes)
+        {
+            s.AppendLine(c, $"  note              {note}");
+        }
+
+        s.AppendLine(c, $"  duration          {DurationSeconds:0.0} s");
+        return s.ToString();
+
+        static string Sec(double? v) => v is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "-";
+        static string YesNo(bool? v) => v switch { true => "yes", false => "NO", null => "?" };
+    }
+}

@@ -1,0 +1,70 @@
+namespace HaStack.FailoverDrill.Drills;
+
+/// <summary>The kinds of fault a drill can inject (each is an <see cref="IFaultInjector"/>).</summary>
+public enum DrillKind
+{
+    /// <summary>A planned move of the leader through Patroni's REST API.</summary>
+    Switchover,
+
+    /// <summary>Abrupt loss of the leader node: its container is killed (Patroni and PostgreSQL die together).</summary>
+    Crash,
+}
+
+/// <summary>Everything a drill needs to reach a Patroni cluster and its clients.</summary>
+/// <param name="PatroniUrls">Patroni REST API of each node (any subset that includes the survivors works).</param>
+/// <param name="PooledConnectionString">The application's pooled read-write path (PgBouncer → router → leader).</param>
+/// <param name="DirectConnectionString">Optional direct multi-host path (Npgsql, <c>Target Session Attributes=primary</c>).</param>
+/// <param name="RestUser">Patroni REST user for switchover (basic auth).</param>
+/// <param name="RestPassword">Patroni REST password.</param>
+/// <param name="KillCommand">Shell command that kills a node abruptly: <c>{member}</c> is the Patroni member, <c>{container}</c> its container.</param>
+/// <param name="StartCommand">Shell command that brings a killed node back (same placeholders); none: something else restarts it.</param>
+/// <param name="Containers">Member name → container name (default: the member name).</param>
+/// <param name="HealthProbeUrl">Optional HealthProbe base URL: an <c>Unhealthy</c> verdict at <c>/status</c> blocks a drill.</param>
+public sealed record DrillTarget(
+    IReadOnlyList<Uri> PatroniUrls,
+    string PooledConnectionString,
+    string? DirectConnectionString = null,
+    string? RestUser = null,
+    string? RestPassword = null,
+    string? KillCommand = null,
+    string? StartCommand = null,
+    IReadOnlyDictionary<string, string>? Containers = null,
+    Uri? HealthProbeUrl = null)
+{
+    /// <summary>The container of a Patroni member.</summary>
+    public string ContainerOf(string member) => Containers?.GetValueOrDefault(member) ?? member;
+}
+
+/// <summary>How a drill loads and waits. Defaults suit the <c>fast</c> profile and scale to Patroni's defaults.</summary>
+public sealed record DrillSettings
+{
+    /// <summary>Concurrent writers per client path.</summary>
+    public int WritersPerPath { get; init; } = 3;
+
+    /// <summary>Pause between a writer's writes.</summary>
+    public TimeSpan WriteInterval { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Longest a single write may take before its outcome is unknown.</summary>
+    public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Load before the fault, so every path has acknowledged writes on the old leader.</summary>
+    public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Load after every path wrote to the new leader, so the tail is checked too.</summary>
+    public TimeSpan CoolDown { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Extra time beyond Patroni's ttl for a new leader to take the lock.</summary>
+    public TimeSpan NewLeaderGrace { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Time for every client path to write to the new leader once it holds the lock.</summary>
+    public TimeSpan ClientRecovery { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Time for the old leader to stream again (rewind or re-clone included).</summary>
+    public TimeSpan Rejoin { get; init; } = TimeSpan.FromSeconds(180);
+
+    /// <summary>Patroni polling interval while timing the failover.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Switchover only: the member to promote (default: Patroni chooses).</summary>
+    public string? Candidate { get; init; }
+}

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace HaStack.FailoverDrill.Drills;
+
+/// <summary>
+/// Writers that insert numbered rows through each client path and record every outcome in a <see cref="WriteLedger"/>.
+/// A write is acknowledged only when the server confirmed its commit and said nothing about it being unreplicated.
+/// </summary>
+public sealed class LoadGenerator : IAsyncDisposable
+{
+    public const string Table = "hastack_drill_writes";
+
+    private readonly string _runId;
+    private readonly WriteLedger _ledger;
+    private readonly Stopwatch _clock;
+    private readonly DrillSettings _settings;
+    private readonly IReadOnlyList<(string Path, NpgsqlDataSource Source)> _paths;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _writers = [];
+
+    public LoadGenerator(string runId, WriteLedger ledger, Stopwatch clock, DrillSettings settings, IReadOnlyList<(string Path, NpgsqlDataSource Source)> paths)
+    {
+        _runId = runId;
+        _ledger = ledger;
+        _clock = clock;
+        _settings = settings;
+        _paths = paths;
+    }
+
+    /// <summary>A data source for a client path: multi-host strings follow the primary, as applications would.</summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString, DrillSettings settings)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            CommandTimeout = Math.Max(1, (int)Math.Ceiling(settings.WriteTimeout.TotalSeconds)),
+            Timeout = Math.Max(1, Math.Min(5, (int)Math.Ceiling(settings.WriteTimeout.TotalSeconds))),
+            ApplicationName = "hastack-failoverdrill",
+        };
+        var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString);
+        return builder.Host?.Contains(',', StringComparison.Ordinal) == true
+            ? dataSource.BuildMultiHost().WithTargetSession(TargetSessionAttributes.Primary)
+            : dataSource.Build();
+    }
+
+    /// <summary>The drill table: no unique key on purpose, so duplicates stay visible to the checker.</summary>
+    public static async Task EnsureTableAsync(NpgsqlDataSource source, CancellationToken ct)
+    {
+        await using var command = source.CreateCommand(
+            $"CREATE TABLE IF NOT EXISTS {Table} (run_id text NOT NULL, path text NOT NULL, seq bigint NOT NULL, written_at timestamptz NOT NULL DEFAULT clock_timestamp());" +
+            $"CREATE INDEX IF NOT EXISTS {Table}_run ON {Table} (run_id)");
+        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    public void Start()
+    {
+        foreach (var (path, source) in _paths)
+        {
+            for (var i = 0; i < _settings.WritersPerPath; i++)
+            {
+                _writers.Add(Task.Run(() => WriteLoopAsync(path, source, _stop.Token)));
+            }
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_writers).ConfigureAwait(false);
+    }
+
+    private async Task WriteLoopAsync(string path, NpgsqlDataSource source, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var record = await WriteOnceAsync(path, source).ConfigureAwait(false);
+            _ledger.Record(record);
+            try
+            {
+                // Back off a little after a failure: a refused connection returns at once.
+                await Task.Delay(record.Outcome == WriteOutcome.Acknowledged ? _settings.WriteInterval : _settings.WriteInterval * 3, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One write. Its own timeout (never the stop token) bounds it, so stopping the load never turns a write in
+    /// flight into a false "unknown".
+    /// </summary>
+    private async Task<WriteRecord> WriteOnceAsync(string path, NpgsqlDataSource source)
+    {
+        var seq = _ledger.NextSeq(path);
+        var started = _clock.Elapsed;
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await source.OpenConnectionAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            // Nothing was sent: the write definitely did not happen.
+            return new WriteRecord(path, seq, WriteOutcome.Failed, started, _clock.Elapsed, Error: Describe(ex));
+        }
+
+        await using (connection.ConfigureAwait(false))
+        {
+            string? replicationWarning = null;
+            void OnNotice(object sender, NpgsqlNoticeEventArgs e)
+            {
+                // "The transaction has already committed locally, but might not have been replicated": not an ack.
+                if (e.Notice.MessageText.Contains("synchronous replication", StringComparison.OrdinalIgnoreCase)
+                    || (e.Notice.Detail?.Contains("committed locally", StringComparison.OrdinalIgnoreCase) ?? false))
+                {
+                    replicationWarning = e.Notice.MessageText;
+                }
+            }
+
+            connection.Notice += OnNotice;
+            try
+            {
+                await using var command = new NpgsqlCommand($"INSERT INTO {Table} (run_id, path, seq) VALUES ($1, $2, $3) RETURNING inet_server_addr()::text", connection);
+                command.Parameters.Add(new NpgsqlParameter { Value = _runId });
+                command.Parameters.Add(new NpgsqlParameter { Value = path });
+                command.Parameters.Add(new NpgsqlParameter { Value = seq });
+                var server = await command.ExecuteScalarAsync().ConfigureAwait(false) as string;
+                return replicationWarning is null
+                    ? new WriteRecord(path, seq, WriteOutcome.Acknowledged, started, _clock.Elapsed, server ?? "local")
+                    : new WriteRecord(path, seq, WriteOutcome.Unknown, started, _clock.Elapsed, Error: replicationWarning);
+            }
+            catch (PostgresException ex) when (ex.Severity is "ERROR" && !IsOutcomeUncertain(ex.SqlState))
+            {
+                // The server rejected the statement (e.g. read-only after demotion): rolled back.
+                return new WriteRecord(path, seq, WriteOutcome.Failed, started, _clock.Elapsed, Error: Describe(ex));
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or IOException or OperationCanceledException)
+            {
+                // Sent, then the connection broke, timed out or the server died mid-commit: outcome unknown.
+                return new WriteRecord(path, seq, WriteOutcome.Unknown, started, _clock.Elapsed, Error: Describe(ex));
+            }
+            finally
+            {
+                connection.Notice -= OnNotice;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Connection errors (08), operator intervention (57: shutdown, cancel of a sync-rep wait), resource and system
+    /// errors (53, 58, XX) can follow a local commit.
+    /// </summary>
+    private static bool IsOutcomeUncertain(string sqlState) =>
+        sqlState.StartsWith("08", StringComparison.Ordinal) || sqlState.StartsWith("57", StringComparison.Ordinal)
+        || sqlState.StartsWith("53", StringComparison.Ordinal) || sqlState.StartsWith("58", StringComparison.Ordinal)
+        || sqlState.StartsWith("XX", StringComparison.Ordinal);
+
+    private static string Describe(Exception ex) => ex is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : ex.GetBaseException().Message;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested)
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+}

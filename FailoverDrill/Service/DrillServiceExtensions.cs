@@ -1,0 +1,84 @@
+using System.Diagnostics.Metrics;
+using HaStack.FailoverDrill.Drills;
+
+namespace HaStack.FailoverDrill.Service;
+
+/// <summary>Wires the drill service: its target from configuration, and its HTTP endpoints.</summary>
+public static class DrillServiceExtensions
+{
+    public const string SectionName = "Drill";
+
+    /// <summary>
+    /// Reads the target from <c>ConnectionStrings:app</c>, <c>ConnectionStrings:app-direct</c> and the <c>Drill</c>
+    /// section (<c>Patroni</c>: comma-separated REST URLs; <c>RestUser</c>, <c>RestPassword</c>, <c>KillCommand</c>,
+    /// <c>StartCommand</c>, <c>Containers</c>: <c>member=container,…</c>; <c>HealthProbeUrl</c>).
+    /// </summary>
+    public static IServiceCollection AddDrillService(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(sp => ReadTarget(configuration));
+        services.AddSingleton(new DrillSettings());
+        services.AddSingleton(sp => new DrillMetrics(sp.GetRequiredService<IMeterFactory>().Create(DrillMetrics.Name)));
+        services.AddSingleton<DrillCoordinator>();
+        return services;
+    }
+
+    /// <summary>
+    /// <c>POST /drills/switchover</c>, <c>POST /drills/crash</c> (202 at once; <c>?wait=true</c>: 200 with the report,
+    /// 412 when refused), <c>GET /drills/last</c>, <c>GET /drills</c>.
+    /// </summary>
+    public static WebApplication MapDrillEndpoints(this WebApplication app)
+    {
+        foreach (var kind in Enum.GetValues<DrillKind>())
+        {
+            app.MapPost($"/drills/{kind.ToString().ToLowerInvariant()}", async (bool? wait, DrillCoordinator coordinator) =>
+            {
+                var drill = coordinator.TryStart(kind);
+                if (drill is null)
+                {
+                    return Results.Json(new { error = $"a {coordinator.Running?.ToString().ToLowerInvariant()} drill is already running" }, statusCode: StatusCodes.Status409Conflict);
+                }
+
+                if (wait != true)
+                {
+                    return Results.Json(new { status = "started", kind = kind.ToString().ToLowerInvariant(), report = "/drills/last" }, statusCode: StatusCodes.Status202Accepted);
+                }
+
+                var report = await drill.ConfigureAwait(false);
+                var status = report.Outcome == DrillOutcome.Refused ? StatusCodes.Status412PreconditionFailed : StatusCodes.Status200OK;
+                return Results.Json(report, DrillReport.JsonOptions, statusCode: status);
+            });
+        }
+
+        app.MapGet("/drills/last", (DrillCoordinator coordinator) =>
+            coordinator.Last is { } last ? Results.Json(last, DrillReport.JsonOptions) : Results.NotFound(new { error = "no drill has run yet" }));
+        app.MapGet("/drills", (DrillCoordinator coordinator) =>
+            Results.Json(new { running = coordinator.Running?.ToString().ToLowerInvariant(), last = coordinator.Last }, DrillReport.JsonOptions));
+        return app;
+    }
+
+    private static DrillTarget ReadTarget(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(SectionName);
+        var pooled = configuration.GetConnectionString("app")
+                     ?? throw new InvalidOperationException("ConnectionStrings:app is not set: the drill needs the pooled read-write path.");
+        var urls = (section["Patroni"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(u => new Uri(u, UriKind.Absolute)).ToList();
+        if (urls.Count == 0)
+        {
+            throw new InvalidOperationException("Drill:Patroni is not set: the drill needs the Patroni REST URLs.");
+        }
+
+        var containers = (section["Containers"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        return new DrillTarget(
+            urls,
+            pooled,
+            configuration.GetConnectionString("app-direct"),
+            section["RestUser"],
+            section["RestPassword"],
+            section["KillCommand"],
+            section["StartCommand"],
+            containers,
+            section["HealthProbeUrl"] is { Length: > 0 } probe ? new Uri(probe.TrimEnd('/') + "/") : null);
+    }
+}
