@@ -46,13 +46,21 @@ public static class RoutingBuilderExtensions
         ArgumentNullException.ThrowIfNull(router);
         ArgumentNullException.ThrowIfNull(secrets);
 
-        return builder.AddResource(new PgBouncerResource(name))
+        var pgbouncer = builder.AddResource(new PgBouncerResource(name));
+        // Healthy = a client can log in (auth_query) and run a query through PgBouncer on the read-write path.
+        var check = $"{name}-login";
+        var login = ReferenceExpression.Create(
+            $"Host={pgbouncer.Resource.PgBouncerEndpoint.Property(EndpointProperty.Host)};Port={pgbouncer.Resource.PgBouncerEndpoint.Property(EndpointProperty.Port)};Database={PatroniCluster.AppDatabase};Username={PatroniCluster.AppUser};Password={secrets.App.Resource}");
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(check,
+            _ => new NpgsqlQueryHealthCheck(login), failureStatus: null, tags: null));
+        return pgbouncer
             .WithImage(RoutingContainerImageTags.PgBouncerImage, RoutingContainerImageTags.PgBouncerTag)
             .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Routing", "PgBouncer"))
             .WithBuildArg("BASE_IMAGE", baseImage)
             .WithEndpoint(targetPort: PgBouncerResource.Port, name: PgBouncerResource.PgBouncerEndpointName, scheme: "tcp")
             .WithHttpEndpoint(targetPort: PgBouncerResource.ExporterPort, name: PgBouncerResource.ExporterEndpointName)
             .WithEnvironment("PGBOUNCER_AUTH_PASSWORD", secrets.PgBouncerAuth)
+            .WithHealthCheck(check)
             .WaitFor(router);
     }
 
@@ -68,7 +76,7 @@ public static class RoutingBuilderExtensions
         var database = new PgBouncerDatabaseResource(name, databaseName, pgbouncer.Resource, appPassword);
         var check = $"{name}-query";
         pgbouncer.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(check,
-            _ => new NpgsqlQueryHealthCheck(database), failureStatus: null, tags: null));
+            _ => new NpgsqlQueryHealthCheck(database.ConnectionStringExpression), failureStatus: null, tags: null));
         return pgbouncer.ApplicationBuilder.AddResource(database)
             .WithHealthCheck(check)
             .WithInitialState(new CustomResourceSnapshot
@@ -102,14 +110,14 @@ internal sealed class RouterHealthCheck(RouterResource router) : IHealthCheck
     }
 }
 
-/// <summary>Healthy when a client can log in with the resource's connection string and run <c>SELECT 1</c>.</summary>
-internal sealed class NpgsqlQueryHealthCheck(IResourceWithConnectionString resource) : IHealthCheck
+/// <summary>Healthy when a client can log in with the connection string and run <c>SELECT 1</c>.</summary>
+internal sealed class NpgsqlQueryHealthCheck(ReferenceExpression connectionStringExpression) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            var connectionString = await resource.ConnectionStringExpression.GetValueAsync(cancellationToken).ConfigureAwait(false);
+            var connectionString = await connectionStringExpression.GetValueAsync(cancellationToken).ConfigureAwait(false);
             await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var command = new NpgsqlCommand("SELECT 1", connection);

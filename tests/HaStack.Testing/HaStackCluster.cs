@@ -12,18 +12,12 @@ namespace HaStack.Testing;
 /// profile, no persistence, no Grafana (its image cannot be pulled on every machine). Shared by a test class as a
 /// fixture; disposing it stops the AppHost and removes its containers and network, also when the start failed.
 /// </summary>
-public class HaStackCluster(params string[] arguments) : IAsyncLifetime, IAsyncDisposable
+public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
 {
     private DistributedApplication? _app;
 
-    /// <summary>The default test cluster (xunit creates class fixtures through this constructor).</summary>
-    public HaStackCluster()
-        : this([])
-    {
-    }
-
     /// <summary>Extra AppHost arguments, e.g. <c>--HaStack:Replicas=2</c>; later ones win.</summary>
-    protected virtual IEnumerable<string> Arguments => arguments;
+    protected virtual IEnumerable<string> Arguments => [];
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The cluster is not started.");
 

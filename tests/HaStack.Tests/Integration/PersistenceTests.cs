@@ -14,7 +14,7 @@ public class PersistenceTests
         var marker = Guid.NewGuid().ToString("N");
         try
         {
-            await using (var first = new HaStackCluster(args))
+            await using (var first = new ConfiguredCluster(args))
             {
                 await first.InitializeAsync();
                 await first.QueryAsync<int>("app", $"CREATE TABLE survivors (marker text); INSERT INTO survivors VALUES ('{marker}'); SELECT 1");
@@ -22,7 +22,7 @@ public class PersistenceTests
 
             Assert.NotEmpty(await VolumesAsync(name));
 
-            await using var second = new HaStackCluster(args);
+            await using var second = new ConfiguredCluster(args);
             await second.InitializeAsync();
             Assert.Equal(1L, await second.QueryAsync<long>("app", $"SELECT count(*) FROM survivors WHERE marker = '{marker}'"));
             await Wait.UntilAsync("the row is on the replica too", Timeouts.Scaled(10), async ct =>
@@ -37,6 +37,11 @@ public class PersistenceTests
         }
 
         Assert.Empty(await VolumesAsync(name));
+    }
+
+    private sealed class ConfiguredCluster(string[] arguments) : HaStackCluster
+    {
+        protected override IEnumerable<string> Arguments => arguments;
     }
 
     private static async Task<string[]> VolumesAsync(string stackName) =>

@@ -68,7 +68,7 @@ public class AppModelTests
     public async Task EveryResourceThatClientsOrOperatorsDependOnHasAHealthCheck()
     {
         var model = await BuildModelAsync();
-        foreach (var name in new[] { "etcd-1", "pg-1", "router", "app", "app-ro", "prometheus", "grafana" })
+        foreach (var name in new[] { "etcd-1", "pg-1", "router", "pgbouncer", "app", "app-ro", "prometheus", "grafana" })
         {
             var resource = model.Resources.Single(r => r.Name == name);
             Assert.True(resource.Annotations.OfType<HealthCheckAnnotation>().Any(), $"{name} has no health check");
