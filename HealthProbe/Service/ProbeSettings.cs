@@ -1,0 +1,80 @@
+using System.Globalization;
+using HaStack.HealthProbe.Model;
+using HaStack.HealthProbe.Probing;
+
+namespace HaStack.HealthProbe.Service;
+
+/// <summary>
+/// The service's configuration (section <c>HealthProbe</c>), as the AppHost sets it:
+/// <list type="bullet">
+/// <item><c>HealthProbe:Members</c> = <c>pg-1,pg-2</c>: Patroni member names. Each member's REST API is reached by service
+/// discovery (<c>http://_patroni.pg-1</c>, from <c>services:pg-1:patroni:0</c>) unless <c>HealthProbe:RestUrls:pg-1</c>
+/// is set, its PostgreSQL with <c>ConnectionStrings:pg-1</c>.</item>
+/// <item><c>HealthProbe:Etcd</c> = <c>etcd-1,…</c>: etcd members, by service discovery (<c>http://_client.etcd-1</c>).</item>
+/// <item><c>ConnectionStrings:pgbouncer-admin</c>: PgBouncer's admin console.</item>
+/// <item><c>HealthProbe:Interval</c>, <c>RequestTimeout</c>, <c>LagWarningSeconds</c>, <c>LagCriticalSeconds</c>, and the
+/// fallbacks used until Patroni's /config answers: <c>Ttl</c>, <c>LoopWait</c>, <c>MaximumLagOnFailover</c>,
+/// <c>SynchronousMode</c>.</item>
+/// </list>
+/// </summary>
+public sealed record ProbeSettings(ProbeTargets Targets, ProbeThresholds Thresholds, TimeSpan Interval)
+{
+    public const string SectionName = "HealthProbe";
+    public const string PgBouncerConnectionName = "pgbouncer-admin";
+
+    public static ProbeSettings FromConfiguration(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(SectionName);
+        var names = List(section["Members"]);
+        if (names.Count == 0)
+        {
+            throw new InvalidOperationException($"{SectionName}:Members is empty: name the Patroni members to probe, e.g. pg-1,pg-2.");
+        }
+
+        var defaults = ClusterSettings.Default;
+        var thresholds = new ProbeThresholds();
+        var settings = new ClusterSettings(
+            Ttl: section.GetValue("Ttl", defaults.Ttl),
+            LoopWait: section.GetValue("LoopWait", defaults.LoopWait),
+            MaximumLagOnFailover: section.GetValue("MaximumLagOnFailover", defaults.MaximumLagOnFailover),
+            SynchronousMode: section.GetValue("SynchronousMode", defaults.SynchronousMode));
+        var targets = new ProbeTargets
+        {
+            Members = names.Select(n => new MemberEndpoint(n,
+                Slash(section[$"RestUrls:{n}"] ?? $"http://_patroni.{n}"),
+                configuration.GetConnectionString(n))).ToList(),
+            PgBouncerAdmin = configuration.GetConnectionString(PgBouncerConnectionName),
+            Etcd = List(section["Etcd"]).Select(n => (n, Slash(section[$"EtcdUrls:{n}"] ?? $"http://_client.{n}"))).ToList(),
+            Settings = settings,
+            RequestTimeout = Seconds(section, "RequestTimeoutSeconds", 2),
+        };
+        return new ProbeSettings(
+            targets,
+            thresholds with
+            {
+                LagWarning = Seconds(section, "LagWarningSeconds", thresholds.LagWarning.TotalSeconds),
+                LagCritical = Seconds(section, "LagCriticalSeconds", thresholds.LagCritical.TotalSeconds),
+            },
+            Seconds(section, "IntervalSeconds", 1));
+    }
+
+    private static List<string> List(string? value) =>
+        (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
+    private static TimeSpan Seconds(IConfigurationSection section, string key, double fallback)
+    {
+        var raw = section[key];
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return TimeSpan.FromSeconds(fallback);
+        }
+
+        return double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new InvalidOperationException($"{SectionName}:{key} is '{raw}'; allowed: a positive number of seconds.");
+    }
+
+    /// <summary>A base URL ending in '/', so relative paths append instead of replacing its last segment.</summary>
+    public static Uri Slash(string url) => new(url.EndsWith('/') ? url : url + "/");
+}

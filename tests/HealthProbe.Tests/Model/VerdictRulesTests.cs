@@ -1,0 +1,166 @@
+using HaStack.HealthProbe.Model;
+using HaStack.HealthProbe.Probing;
+
+namespace HealthProbe.Tests.Model;
+
+/// <summary>The verdict rules on crafted observations: no cluster, no I/O.</summary>
+public class VerdictRulesTests
+{
+    private static readonly ClusterSettings s_sync = new(Ttl: 5, LoopWait: 1, MaximumLagOnFailover: 1_048_576, SynchronousMode: true);
+    private static readonly DateTimeOffset s_at = DateTimeOffset.UnixEpoch;
+
+    private static MemberStatus Leader(string name = "pg-1") => new()
+    {
+        Name = name, Reachable = true, SqlReachable = true, Role = "leader", State = "running", Timeline = 1, InRecovery = false,
+        CurrentLsn = "0/3000060", LagBytes = 0, LagSeconds = 0,
+        Standbys = [new StandbyStatus("pg-2", "10.0.0.2", "streaming", "sync", 0, 0, 0, null, null, null)],
+    };
+
+    private static MemberStatus Replica(string name = "pg-2") => new()
+    {
+        Name = name, Reachable = true, SqlReachable = true, Role = "sync_standby", State = "running", Timeline = 1, InRecovery = true,
+        Streaming = true, SyncState = "sync", ReplayPaused = false, LagBytes = 0, LagSeconds = 0,
+    };
+
+    private static ProbeReport Evaluate(params MemberStatus[] members) =>
+        VerdictRules.Evaluate(s_at, members, s_sync, new ProbeThresholds());
+
+    [Fact]
+    public void LeaderAndStreamingSyncStandbyAreHealthyAndReadyToFailOver()
+    {
+        var report = Evaluate(Leader(), Replica());
+
+        Assert.Equal(Verdict.Healthy, report.Verdict);
+        Assert.Empty(report.Reasons);
+        Assert.Equal("pg-1", report.Leader);
+        Assert.Equal(1, report.SyncStandbys);
+        Assert.True(report.FailoverReadiness.Ready);
+        Assert.Equal("pg-2", report.FailoverReadiness.Candidate);
+        Assert.Equal(6, report.FailoverReadiness.ExpectedFailoverSeconds);
+    }
+
+    [Theory]
+    [InlineData(0.5, Verdict.Healthy)]
+    [InlineData(1.0, Verdict.Degraded)]
+    [InlineData(9.9, Verdict.Degraded)]
+    [InlineData(10.0, Verdict.Unhealthy)]
+    public void ReplayLagInSecondsCrossesTheSeedThresholds(double lagSeconds, Verdict expected)
+    {
+        var report = Evaluate(Leader(), Replica() with { LagSeconds = lagSeconds, LagBytes = 4096 });
+
+        Assert.Equal(expected, report.Verdict);
+        if (expected != Verdict.Healthy)
+        {
+            Assert.Contains(report.Reasons, r => r.Contains("pg-2: replay lag", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void ByteLagBeyondMaximumLagOnFailoverIsUnhealthyAndNotACandidate()
+    {
+        var report = Evaluate(Leader(), Replica() with { LagBytes = 2 * 1_048_576 });
+
+        Assert.Equal(Verdict.Unhealthy, report.Verdict);
+        Assert.False(report.FailoverReadiness.Ready);
+        Assert.Contains("maximum_lag_on_failover", report.FailoverReadiness.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ByteLagOverHalfTheFailoverLimitIsDegraded()
+    {
+        var report = Evaluate(Leader(), Replica() with { LagBytes = 600_000 });
+
+        Assert.Equal(Verdict.Degraded, report.Verdict);
+        Assert.True(report.FailoverReadiness.Ready);
+    }
+
+    [Fact]
+    public void PausedReplayIsDegradedEvenBeforeLagBuildsUp()
+    {
+        var report = Evaluate(Leader(), Replica() with { ReplayPaused = true });
+
+        Assert.Equal(Verdict.Degraded, report.Verdict);
+        Assert.Contains("pg-2: WAL replay is paused", report.Reasons);
+    }
+
+    [Fact]
+    public void LostOnlyReplicaLeavesNoFailoverCandidateAndSaysWhichMember()
+    {
+        var report = Evaluate(Leader() with { Standbys = [] }, new MemberStatus { Name = "pg-2", Reachable = false, Error = "Connection refused" });
+
+        Assert.Equal(Verdict.Unhealthy, report.Verdict);
+        Assert.Contains("pg-2 unreachable: Connection refused", report.Reasons);
+        Assert.False(report.FailoverReadiness.Ready);
+        Assert.Contains("pg-2 is unreachable", report.FailoverReadiness.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LostReplicaOfThreeIsDegradedWhileTheSyncStandbyCanTakeOver()
+    {
+        var report = Evaluate(Leader(), Replica(), new MemberStatus { Name = "pg-3", Reachable = false, Error = "timeout" });
+
+        Assert.Equal(Verdict.Degraded, report.Verdict);
+        Assert.True(report.FailoverReadiness.Ready);
+    }
+
+    [Fact]
+    public void AsyncReplicaIsNoCandidateInSynchronousMode()
+    {
+        var report = Evaluate(Leader(), Replica() with { Role = "replica", SyncState = "async" });
+
+        Assert.Equal(Verdict.Unhealthy, report.Verdict);
+        Assert.Contains(report.Reasons, r => r.Contains("no standby is synchronous", StringComparison.Ordinal));
+        Assert.Contains("not the synchronous standby", report.FailoverReadiness.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NoLeaderOrALeaderInRecoveryIsUnhealthy()
+    {
+        var leaderless = Evaluate(Replica("pg-1"), Replica());
+        var inRecovery = Evaluate(Leader() with { InRecovery = true }, Replica());
+
+        Assert.Equal(Verdict.Unhealthy, leaderless.Verdict);
+        Assert.Contains(leaderless.Reasons, r => r.StartsWith("no leader", StringComparison.Ordinal));
+        Assert.Equal(Verdict.Unhealthy, inRecovery.Verdict);
+        Assert.Contains(inRecovery.Reasons, r => r.Contains("in recovery: not writable", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ReplicaNotStreamingOrOnAnOldTimelineIsDegradedAndNoCandidate()
+    {
+        var report = Evaluate(Leader() with { Timeline = 2 }, Replica(), Replica("pg-3") with { Streaming = false, Timeline = 1, Role = "replica" });
+
+        Assert.Equal(Verdict.Degraded, report.Verdict);
+        Assert.Contains("pg-3 is not streaming from pg-1", report.Reasons);
+        Assert.Contains("pg-3 is on timeline 1, the leader on 2", report.Reasons);
+    }
+
+    [Fact]
+    public void EtcdWithoutQuorumIsUnhealthyAndOneLostMemberDegraded()
+    {
+        EtcdStatus Etcd(int healthy) => new(Enumerable.Range(1, 3).Select(i => new EtcdMemberStatus($"etcd-{i}", i <= healthy, i <= healthy ? null : "down")).ToList());
+
+        Assert.Equal(Verdict.Degraded, VerdictRules.Evaluate(s_at, [Leader(), Replica()], s_sync, new(), Etcd(2)).Verdict);
+        Assert.Equal(Verdict.Unhealthy, VerdictRules.Evaluate(s_at, [Leader(), Replica()], s_sync, new(), Etcd(1)).Verdict);
+    }
+
+    [Fact]
+    public void PgBouncerClientsWaitingOverASecondAreDegraded()
+    {
+        var pools = new PgBouncerStatus(true, [new PoolStatus("app", "app", 20, 35, 20, 0, 0, 2.5)], null);
+
+        var report = VerdictRules.Evaluate(s_at, [Leader(), Replica()], s_sync, new(), pgbouncer: pools);
+
+        Assert.Equal(Verdict.Degraded, report.Verdict);
+        Assert.Contains(report.Reasons, r => r.Contains("app/app 35 waiting up to 2.5 s", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ACheckThatCouldNotRunIsUnhealthyWithTheError()
+    {
+        var report = VerdictRules.Evaluate(s_at, [], s_sync, new(), error: "http://127.0.0.1:1/: Connection refused");
+
+        Assert.Equal(Verdict.Unhealthy, report.Verdict);
+        Assert.Equal("http://127.0.0.1:1/: Connection refused", report.Error);
+    }
+}
