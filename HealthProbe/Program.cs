@@ -11,6 +11,9 @@ if (args is ["check", .. var checkArgs])
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults(ProbeMetrics.MeterName);
+// Logs are for state changes (ProbeChangeLog), not for the requests of every cycle, health check and scrape.
+builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.Services.AddSingleton(ProbeSettings.FromConfiguration(builder.Configuration));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ProbeState>();

@@ -30,7 +30,8 @@ public class HealthyClusterTests(ProbeCluster cluster) : IClassFixture<ProbeClus
             var member = ProbeApi.Member(status, node);
             Assert.True(member.GetProperty("reachable").GetBoolean());
             Assert.True(member.GetProperty("sqlReachable").GetBoolean());
-            Assert.Equal(0, member.GetProperty("lagBytes").GetInt64());
+            // A standby reports its replay position every few seconds: an idle cluster may show a few bytes.
+            Assert.InRange(member.GetProperty("lagBytes").GetInt64(), 0, 64 * 1024);
         }
 
         Assert.True(status.GetProperty("etcd").GetProperty("hasQuorum").GetBoolean());
