@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Http.Json;
+using Aspire.Hosting.ApplicationModel;
+using HaStack.AppHost.Patroni;
+using HaStack.FailoverDrill.Drills;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FailoverDrill.Tests.Integration;
+
+/// <summary>
+/// The default stack (leader + sync standby, synchronous_mode on, fast timing) with the drill service, shared by the
+/// drill tests: every test leaves it healthy for the next (each drill waits for the old leader's rejoin).
+/// </summary>
+public sealed class DrillCluster : HaStackCluster
+{
+    /// <summary>Container tunnel off when HASTACK_CONTAINER_TUNNEL=false (its proxy image cannot be built on every machine).</summary>
+    protected override IEnumerable<string> Arguments =>
+        Environment.GetEnvironmentVariable("HASTACK_CONTAINER_TUNNEL") == "false" ? ["--ASPIRE_ENABLE_CONTAINER_TUNNEL=false"] : [];
+
+    /// <summary>A drill from precondition to cleanup, rejoin included.</summary>
+    public static TimeSpan DrillTimeout => Timeouts.Scaled(300);
+
+    /// <summary>Runs a drill through the service's API and waits for its report.</summary>
+    public async Task<(HttpStatusCode Status, DrillReport Report)> RunDrillAsync(string kind)
+    {
+        using var cts = new CancellationTokenSource(DrillTimeout);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync("failoverdrill", cts.Token);
+        using var http = new HttpClient { BaseAddress = GetEndpoint("failoverdrill", "http"), Timeout = DrillTimeout };
+        using var response = await http.PostAsync($"/drills/{kind}?wait=true", content: null, cts.Token);
+        var report = await response.Content.ReadFromJsonAsync<DrillReport>(DrillReport.JsonOptions, cts.Token)
+                     ?? throw new InvalidOperationException("empty drill report");
+        return (response.StatusCode, report);
+    }
+
+    /// <summary>Member name → container name, as the AppHost created them.</summary>
+    public IReadOnlyDictionary<string, string> Containers =>
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniNodeResource>()
+            .ToDictionary(n => n.Name, n => n.ContainerName);
+
+    /// <summary>True when Patroni shows one leader, a streaming sync standby and every replica streaming.</summary>
+    public async Task<bool> IsHealthyAsync(CancellationToken ct)
+    {
+        var state = await Patroni.GetClusterAsync(ct);
+        return state.Members.Count(m => m.IsLeader) == 1
+               && state.Members.Any(m => m.Role == "sync_standby" && m.State is "running" or "streaming")
+               && await StreamingReplicaCountAsync(ct) == NodeNames.Count - 1;
+    }
+
+    /// <summary>Waits until <see cref="IsHealthyAsync"/>.</summary>
+    public Task WaitUntilHealthyAsync(TimeSpan timeout) =>
+        Wait.UntilAsync("one leader, a sync standby and every replica streaming", timeout, IsHealthyAsync);
+
+    /// <summary>The drill service's base URL.</summary>
+    public Uri DrillService => GetEndpoint("failoverdrill", "http");
+
+    /// <summary>Every Patroni node's host-side REST URL.</summary>
+    public string PatroniUrls => string.Join(',', Patroni.Nodes.Values.Select(u => u.ToString().TrimEnd('/')));
+
+    /// <summary>Aspire's own view of a node: its health check (Patroni's /health through the endpoint proxy).</summary>
+    public async Task WaitUntilAspireSeesHealthyAsync(string node, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(node, cts.Token);
+    }
+
+    /// <summary>Stops (gracefully) or starts a resource through Aspire's own commands.</summary>
+    public async Task ExecuteCommandAsync(string resource, string command)
+    {
+        using var cts = new CancellationTokenSource(Timeouts.Scaled(60));
+        var result = await App.ResourceCommands.ExecuteCommandAsync(resource, command, cts.Token);
+        if (!result.Success)
+        {
+            throw new InvalidOperationException($"{command} on {resource} failed: {result.Message}");
+        }
+    }
+}

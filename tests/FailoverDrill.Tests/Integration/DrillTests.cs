@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Aspire.Hosting.ApplicationModel;
+using HaStack.FailoverDrill.Cli;
+using HaStack.FailoverDrill.Drills;
+using Npgsql;
+
+namespace FailoverDrill.Tests.Integration;
+
+/// <summary>Drills against the real cluster, through the drill service the AppHost runs (and once through the CLI).</summary>
+public class DrillTests(DrillCluster cluster) : IClassFixture<DrillCluster>
+{
+    [Fact]
+    public async Task SwitchoverDrillUnderLoadMovesTheLeaderReportsRtoAndLosesNoWrite()
+    {
+        var leaderBefore = await cluster.LeaderAsync(default);
+
+        var (status, report) = await cluster.RunDrillAsync("switchover");
+
+        Assert.True(report.Outcome == DrillOutcome.Passed, $"switchover drill {report.Outcome}: {report.Reason}\n{report.ToTable()}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(leaderBefore, report.OldLeader);
+        Assert.NotEqual(report.OldLeader, report.NewLeader);
+        Assert.Equal(report.NewLeader, await cluster.LeaderAsync(default));
+        Assert.Equal(["direct", "pooled"], report.Paths.Select(p => p.Path).Order());
+        Assert.All(report.Paths, p => Assert.True(p.RtoSeconds > 0 && p.WriteGapSeconds > 0, $"{p.Path}: no RTO or gap measured"));
+        Assert.True(report.Check!.Acknowledged > 100, $"only {report.Check.Acknowledged} acknowledged writes: not under load");
+        Assert.Equal(0, report.LostWrites);
+        Assert.Empty(report.Check.Duplicates);
+        Assert.Equal(1, report.WritablePrimaries);
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+    }
+
+    [Fact]
+    public async Task CrashDrillInSynchronousModePromotesAReplicaLosesNoAcknowledgedWriteAndASecondDrillPasses()
+    {
+        var (status, report) = await cluster.RunDrillAsync("crash");
+
+        Assert.True(report.Outcome == DrillOutcome.Passed, $"crash drill {report.Outcome}: {report.Reason}\n{report.ToTable()}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(report.SynchronousMode);
+        Assert.NotNull(report.NewLeader);
+        Assert.NotEqual(report.OldLeader, report.NewLeader);
+        Assert.Equal(report.TimelineBefore + 1, report.TimelineAfter);
+        Assert.Equal(0, report.LostWrites);
+        Assert.Empty(report.Check!.Duplicates);
+        Assert.True(report.Check.Acknowledged > 100, $"only {report.Check.Acknowledged} acknowledged writes: not under load");
+        Assert.StartsWith("expired", report.Timing!.LeaderLock);
+        Assert.True(report.OldLeaderStreaming);
+        Assert.NotNull(report.Timing.RejoinSeconds);
+        Assert.Equal(1, report.WritablePrimaries);
+        Assert.All(report.Paths, p => Assert.NotNull(p.RtoSeconds));
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+        Assert.Equal(report.NewLeader, await cluster.LeaderAsync(default));
+
+        // The second drill goes through the CLI, as an operator would run it against any Patroni cluster.
+        var second = await RunCliCrashDrillAsync();
+        Assert.True(second.Outcome == DrillOutcome.Passed, $"second drill {second.Outcome}: {second.Reason}\n{second.ToTable()}");
+        Assert.Equal(report.NewLeader, second.OldLeader);
+        Assert.Equal(0, second.LostWrites);
+        Assert.Equal(second.TimelineBefore + 1, second.TimelineAfter);
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+    }
+
+    [Fact]
+    public async Task DrillOnAClusterWithoutARunningReplicaRefusesWithTheReasonAndChangesNothing()
+    {
+        var before = await cluster.Patroni.GetClusterAsync(default);
+        var leader = before.Leader!;
+        var replicas = cluster.NodeNames.Where(n => n != leader.Name).ToList();
+        try
+        {
+            foreach (var replica in replicas)
+            {
+                await cluster.ExecuteCommandAsync(replica, KnownResourceCommands.StopCommand);
+            }
+
+            await Wait.UntilAsync("no replica runs", Timeouts.Scaled(60), async ct =>
+                (await cluster.Patroni.GetClusterAsync(ct)).Members.All(m => m.IsLeader || m.State is not ("running" or "streaming")));
+
+            var (status, report) = await cluster.RunDrillAsync("crash");
+
+            Assert.Equal(HttpStatusCode.PreconditionFailed, status);
+            Assert.Equal(DrillOutcome.Refused, report.Outcome);
+            Assert.Contains("no promotable replica", report.Reason);
+            var after = await cluster.Patroni.GetClusterAsync(default);
+            Assert.Equal(leader.Name, after.Leader?.Name);
+            Assert.Equal(leader.Timeline, after.Leader?.Timeline);
+            Assert.Equal("running", after.Leader?.State);
+            Assert.Null(report.Injection);
+            Assert.Equal(0L, await CountRowsOfRunAsync(report.RunId));
+        }
+        finally
+        {
+            foreach (var replica in replicas)
+            {
+                await cluster.ExecuteCommandAsync(replica, KnownResourceCommands.StartCommand);
+            }
+
+            await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+        }
+    }
+
+    [Fact]
+    public async Task EveryQueryOfTheDrillsDashboardReturnsDataAfterADrill()
+    {
+        using var http = new HttpClient { BaseAddress = cluster.DrillService };
+        if ((await http.GetAsync("/drills/last")).StatusCode == HttpStatusCode.NotFound)
+        {
+            var (_, report) = await cluster.RunDrillAsync("switchover");
+            Assert.True(report.Outcome == DrillOutcome.Passed, $"switchover drill {report.Outcome}: {report.Reason}");
+        }
+
+        var metrics = await http.GetStringAsync("/metrics");
+        foreach (var name in new[] { "hastack_drill_rto_seconds_bucket", "hastack_drill_last_rto_seconds", "hastack_drill_lost_writes_total",
+                     "hastack_drill_unknown_writes_total", "hastack_drill_runs_total", "hastack_drill_duration_seconds_bucket" })
+        {
+            Assert.Contains(name + "{", metrics);
+        }
+
+        await GrafanaDashboard.AssertEveryQueryReturnsDataAsync("hastack-drills.json", cluster.GetEndpoint("prometheus", "http"), Timeouts.ScrapesUp);
+    }
+
+    private async Task<long> CountRowsOfRunAsync(string runId)
+    {
+        await using var connection = new NpgsqlConnection(await cluster.GetConnectionStringAsync("app"));
+        await connection.OpenAsync();
+        await using (var exists = new NpgsqlCommand($"SELECT to_regclass('{LoadGenerator.Table}') IS NOT NULL", connection))
+        {
+            if (await exists.ExecuteScalarAsync() is false)
+            {
+                return 0;
+            }
+        }
+
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {LoadGenerator.Table} WHERE run_id = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = runId });
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    private async Task<DrillReport> RunCliCrashDrillAsync()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.Environment["HASTACK_PATRONI_PASSWORD"] = await cluster.GetParameterAsync("patroni-rest-password");
+        foreach (var argument in new[]
+                 {
+                     Path.Combine(AppContext.BaseDirectory, "FailoverDrill.dll"), "run", "--kind", "crash",
+                     "--patroni", cluster.PatroniUrls,
+                     "--dsn", await cluster.GetConnectionStringAsync("app"),
+                     "--direct-dsn", await cluster.GetConnectionStringAsync("app-direct"),
+                     "--kill-command", "docker kill {container}", "--start-command", "docker start {container}",
+                     "--containers", string.Join(',', cluster.Containers.Select(kv => $"{kv.Key}={kv.Value}")),
+                     "--json",
+                 })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(DrillCluster.DrillTimeout);
+        await process.WaitForExitAsync(cts.Token);
+        var output = await stdout;
+        Assert.True(process.ExitCode is DrillCommandLine.ExitPassed or DrillCommandLine.ExitFailed, $"CLI exited {process.ExitCode}: {await stderr}");
+        using var json = JsonDocument.Parse(output);
+        return json.RootElement.GetProperty("reports")[0].Deserialize<DrillReport>(DrillReport.JsonOptions)!;
+    }
+}
