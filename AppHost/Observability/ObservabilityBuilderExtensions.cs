@@ -17,8 +17,15 @@ public static class ObservabilityBuilderExtensions
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(etcd);
 
+        // Prometheus (a container) scrapes .NET services running on the host. Aspire's default path for that, the
+        // container network tunnel, needs an image pulled from mcr.microsoft.com; instead containers reach the host
+        // as host.docker.internal (mapped to the engine's gateway below; Docker Desktop provides it anyway).
+        // A user who sets ASPIRE_ENABLE_CONTAINER_TUNNEL keeps their choice.
+        builder.Configuration["ASPIRE_ENABLE_CONTAINER_TUNNEL"] ??= "false";
+
         var prometheus = builder.AddResource(new PrometheusResource(name));
         return prometheus
+            .WithContainerRuntimeArgs("--add-host=host.docker.internal:host-gateway")
             .WithImage(PrometheusContainerImageTags.Image, PrometheusContainerImageTags.Tag)
             .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Observability", "Prometheus"))
             .WithBuildArg("BASE_IMAGE", baseImage)
@@ -48,6 +55,12 @@ public static class ObservabilityBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(prometheus);
         ArgumentNullException.ThrowIfNull(target);
+
+        if (target.Resource is ProjectResource)
+        {
+            // A host process must accept the scrape from the container network, not only from 127.0.0.1.
+            target.WithEndpoint(endpointName, endpoint => endpoint.TargetHost = "0.0.0.0");
+        }
 
         prometheus.Resource.ScrapeTargets.Add((job, target.GetEndpoint(endpointName)));
         return prometheus;
