@@ -67,7 +67,7 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
     public async Task PrometheusReportsEveryTargetUpAndExactlyOnePrimary()
     {
         using var http = new HttpClient { BaseAddress = cluster.GetEndpoint("prometheus", "http") };
-        string[] jobs = ["prometheus", "patroni", "etcd", "router", "pgbouncer"];
+        string[] jobs = ["prometheus", "patroni", "etcd", "router", "pgbouncer", "healthprobe", "failoverdrill"];
 
         await Wait.UntilAsync("every scrape target is up", Timeouts.ScrapesUp, async ct =>
         {

@@ -25,7 +25,7 @@ public class AppModelTests
         var model = await BuildModelAsync();
         var names = model.Resources.Select(r => r.Name).ToHashSet();
 
-        foreach (var expected in new[] { "etcd-1", "etcd-2", "etcd-3", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "app-direct", "prometheus", "grafana" })
+        foreach (var expected in new[] { "etcd-1", "etcd-2", "etcd-3", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "app-direct", "prometheus", "grafana", "healthprobe", "failoverdrill" })
         {
             Assert.Contains(expected, names);
         }
