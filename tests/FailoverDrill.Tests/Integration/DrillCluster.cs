@@ -13,10 +13,6 @@ namespace FailoverDrill.Tests.Integration;
 /// </summary>
 public sealed class DrillCluster : HaStackCluster
 {
-    /// <summary>Container tunnel off when HASTACK_CONTAINER_TUNNEL=false (its proxy image cannot be built on every machine).</summary>
-    protected override IEnumerable<string> Arguments =>
-        Environment.GetEnvironmentVariable("HASTACK_CONTAINER_TUNNEL") == "false" ? ["--ASPIRE_ENABLE_CONTAINER_TUNNEL=false"] : [];
-
     /// <summary>A drill from precondition to cleanup, rejoin included.</summary>
     public static TimeSpan DrillTimeout => Timeouts.Scaled(300);
 

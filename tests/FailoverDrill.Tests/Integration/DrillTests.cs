@@ -54,6 +54,11 @@ public class DrillTests(DrillCluster cluster) : IClassFixture<DrillCluster>
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
         Assert.Equal(report.NewLeader, await cluster.LeaderAsync(default));
 
+        // The killed container was started again with `docker start`: Aspire's endpoint proxy and health check follow it.
+        await Wait.UntilAsync($"{report.OldLeader}'s REST API answers through its Aspire endpoint", Timeouts.Scaled(60), async ct =>
+            (await cluster.Patroni.GetNodeStatusAsync(report.OldLeader!, ct)).GetProperty("state").GetString() == "running");
+        await cluster.WaitUntilAspireSeesHealthyAsync(report.OldLeader!, Timeouts.Scaled(60));
+
         // The second drill goes through the CLI, as an operator would run it against any Patroni cluster.
         var second = await RunCliCrashDrillAsync();
         Assert.True(second.Outcome == DrillOutcome.Passed, $"second drill {second.Outcome}: {second.Reason}\n{second.ToTable()}");

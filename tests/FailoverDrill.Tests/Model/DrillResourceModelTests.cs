@@ -1,0 +1,35 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using HaStack.AppHost.Patroni;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FailoverDrill.Tests.Model;
+
+/// <summary>The drill resource as the AppHost declares it; no container starts.</summary>
+public class DrillResourceModelTests
+{
+    [Fact]
+    public async Task DrillResourceOffersBothDrillCommandsAndKnowsEveryNodesContainer()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--HaStack:Replicas=2"]);
+        await using var app = await builder.BuildAsync();
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        var drill = (IResourceWithEnvironment)model.Resources.Single(r => r.Name == "failoverdrill");
+
+        var commands = drill.Annotations.OfType<ResourceCommandAnnotation>().ToDictionary(c => c.Name, c => c.DisplayName);
+        Assert.Equal("Switchover drill", commands["switchover-drill"]);
+        Assert.Equal("Crash drill", commands["crash-drill"]);
+
+#pragma warning disable CS0618 // The replacement builder API is heavier than this one-line read of a model.
+        var env = await drill.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+        var nodes = model.Resources.OfType<PatroniNodeResource>().ToList();
+        Assert.Equal(3, nodes.Count);
+        Assert.Equal(string.Join(',', nodes.Select(n => $"{n.Name}={n.ContainerName}")), env["Drill__Containers"]);
+        Assert.Equal("docker kill {container}", env["Drill__KillCommand"]);
+        Assert.Equal(3, env["Drill__Patroni"].Split(',').Length);
+        Assert.Contains("ConnectionStrings__app", env.Keys);
+        Assert.Contains("ConnectionStrings__app-direct", env.Keys);
+    }
+}
