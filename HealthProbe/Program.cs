@@ -14,6 +14,8 @@ builder.AddServiceDefaults(ProbeMetrics.MeterName);
 // Logs are for state changes (ProbeChangeLog), not for the requests of every cycle, health check and scrape.
 builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+// The health check service would log the verdict on every poll; ProbeChangeLog logs it once per change.
+builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
 builder.Services.AddSingleton(ProbeSettings.FromConfiguration(builder.Configuration));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ProbeState>();

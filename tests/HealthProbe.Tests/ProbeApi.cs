@@ -19,11 +19,19 @@ public sealed class ProbeApi(Uri baseUrl) : IDisposable
     public async Task<JsonElement> WaitForAsync(string what, TimeSpan timeout, Func<JsonElement, bool> condition)
     {
         JsonElement last = default;
-        await Wait.UntilAsync(what, timeout, async ct =>
+        try
         {
-            last = await StatusAsync(ct);
-            return condition(last);
-        }, TimeSpan.FromMilliseconds(100));
+            await Wait.UntilAsync(what, timeout, async ct =>
+            {
+                last = await StatusAsync(ct);
+                return condition(last);
+            }, TimeSpan.FromMilliseconds(100));
+        }
+        catch (TimeoutException ex) when (last.ValueKind == JsonValueKind.Object)
+        {
+            throw new TimeoutException($"{ex.Message} Last report: {last}", ex);
+        }
+
         return last;
     }
 

@@ -85,7 +85,8 @@ public class HealthyClusterTests(ProbeCluster cluster) : IClassFixture<ProbeClus
         Assert.Contains("# TYPE hastack_probe_cycle_duration_seconds histogram", metrics, StringComparison.Ordinal);
         foreach (var node in cluster.NodeNames)
         {
-            Assert.Contains($"hastack_probe_member_up{{member=\"{node}\"", metrics, StringComparison.Ordinal);
+            // The exporter adds its scope labels (otel_scope_name…) beside ours.
+            Assert.Matches($"hastack_probe_member_up{{[^}}]*member=\"{node}\"[^}}]*}} 1", metrics);
         }
     }
 
