@@ -160,6 +160,9 @@ public sealed record ProbeReport
 
     public required IReadOnlyList<Check> Checks { get; init; }
 
+    /// <summary>Patroni is paused (maintenance mode): no automatic failover, and paused replay stays paused.</summary>
+    public bool MaintenanceMode { get; init; }
+
     /// <summary>Set when the cluster could not be checked at all (nothing answered, not Patroni, login refused).</summary>
     public string? Error { get; init; }
 

@@ -101,7 +101,7 @@ public sealed class ClusterProbe : IAsyncDisposable
 
         return VerdictRules.Evaluate(_time.GetUtcNow(), members, _settings, _thresholds, etcd, pgbouncer,
             cluster.Value?.Scope ?? nodes.Select(n => n.Value?.Scope).FirstOrDefault(s => s is not null),
-            error, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            error, Stopwatch.GetElapsedTime(started).TotalSeconds, cluster.Value?.Paused ?? false);
     }
 
     private async Task<EtcdStatus?> InspectEtcdAsync(CancellationToken ct) =>

@@ -29,7 +29,10 @@ public sealed record PatroniNodeView(
 /// <summary>A member as the DCS (Patroni's <c>GET /cluster</c>) knows it.</summary>
 public sealed record PatroniClusterMember(string Name, string Role, string? State, string? Host, int? Port, string? ApiUrl, long? Timeline, long? LagBytes);
 
-public sealed record PatroniClusterView(string? Scope, IReadOnlyList<PatroniClusterMember> Members);
+/// <param name="Scope">The cluster's name.</param>
+/// <param name="Members">Members registered in the DCS.</param>
+/// <param name="Paused">Maintenance mode (<c>patronictl pause</c>): Patroni neither fails over nor resumes paused replay.</param>
+public sealed record PatroniClusterView(string? Scope, IReadOnlyList<PatroniClusterMember> Members, bool Paused = false);
 
 /// <summary>The read-only part of Patroni's REST API the probe uses; every failure becomes a <see cref="ProbeTargetException"/>.</summary>
 public sealed class PatroniClient(HttpClient http, TimeSpan timeout)
@@ -85,7 +88,8 @@ public sealed class PatroniClient(HttpClient http, TimeSpan timeout)
                 (int?)Long(m, "port"), Str(m, "api_url"), Long(m, "timeline"), Long(m, "lag")));
         }
 
-        return new PatroniClusterView(Str(root, "scope"), list);
+        return new PatroniClusterView(Str(root, "scope"), list,
+            root.TryGetProperty("pause", out var pause) && pause.ValueKind == JsonValueKind.True);
     }
 
     /// <summary>The dynamic configuration (ttl, loop_wait, maximum_lag_on_failover, synchronous_mode).</summary>

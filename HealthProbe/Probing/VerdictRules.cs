@@ -20,7 +20,8 @@ public static class VerdictRules
         PgBouncerStatus? pgbouncer = null,
         string? scope = null,
         string? error = null,
-        double durationSeconds = 0)
+        double durationSeconds = 0,
+        bool maintenanceMode = false)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(settings);
@@ -63,8 +64,18 @@ public static class VerdictRules
         }
 
         var readiness = AssessFailover(members, leader, settings);
-        checks.Add(new("failover", readiness.Ready ? Severity.Ok : Severity.Critical,
-            readiness.Ready ? $"failover ready: {readiness.Reason}" : $"failover not ready: {readiness.Reason}"));
+        if (maintenanceMode && leader is not null)
+        {
+            // An operator's deliberate choice, not a fault: Degraded, with what would otherwise be promoted.
+            var severity = readiness.Ready ? Severity.Warning : Severity.Critical;
+            readiness = readiness with { Ready = false, Reason = "Patroni is in maintenance mode (paused): it promotes no replica on its own; otherwise " + readiness.Reason };
+            checks.Add(new("failover", severity, $"failover not ready: {readiness.Reason}"));
+        }
+        else
+        {
+            checks.Add(new("failover", readiness.Ready ? Severity.Ok : Severity.Critical,
+                readiness.Ready ? $"failover ready: {readiness.Reason}" : $"failover not ready: {readiness.Reason}"));
+        }
 
         if (pgbouncer is not null)
         {
@@ -88,6 +99,7 @@ public static class VerdictRules
             Checks = checks,
             Error = error,
             DurationSeconds = durationSeconds,
+            MaintenanceMode = maintenanceMode,
         };
     }
 

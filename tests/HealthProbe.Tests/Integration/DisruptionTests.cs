@@ -19,14 +19,18 @@ public class DisruptionTests(ProbeDisruptionCluster cluster, ITestOutputHelper o
         await using var writer = new Writer(await cluster.GetConnectionStringAsync(leader));
         await using var replicaConnection = new NpgsqlConnection(await cluster.GetConnectionStringAsync(replica));
         await replicaConnection.OpenAsync();
+        // Patroni 3.0 resumes a paused replay on PostgreSQL 14+ in every HA loop (handle_parameter_change) unless
+        // the cluster is in maintenance mode: pause Patroni first, as an operator would.
+        await cluster.SetMaintenanceModeAsync(true);
         try
         {
+            await cluster.Probe.WaitForAsync("the probe sees maintenance mode", Timeouts.Scaled(10), s => s.GetProperty("maintenanceMode").GetBoolean());
             await ExecuteAsync(replicaConnection, "SELECT pg_wal_replay_pause()");
             var paused = Stopwatch.StartNew();
 
-            var degraded = await cluster.Probe.WaitForVerdictAsync("Degraded", Timeouts.Scaled(10));
+            var degraded = await cluster.Probe.WaitForAsync($"Degraded with {replica}'s replay paused", Timeouts.Scaled(10),
+                s => ProbeApi.Verdict(s) == "Degraded" && ProbeApi.Reasons(s).Contains($"{replica}: WAL replay is paused", StringComparison.Ordinal));
             output.WriteLine($"Degraded after {paused.Elapsed.TotalSeconds:0.0} s: {ProbeApi.Reasons(degraded)}");
-            Assert.Contains($"{replica}: WAL replay is paused", ProbeApi.Reasons(degraded), StringComparison.Ordinal);
             // Lagging but not yet critical: with the critical threshold out of reach the CLI says degraded (1).
             var cliDegraded = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrls, "--dsn", await cluster.DsnAsync(), "--lag-critical", "3600");
             Assert.True(cliDegraded.ExitCode == 1, cliDegraded.Stdout + cliDegraded.Stderr);
@@ -43,6 +47,7 @@ public class DisruptionTests(ProbeDisruptionCluster cluster, ITestOutputHelper o
         finally
         {
             await ExecuteAsync(replicaConnection, "SELECT pg_wal_replay_resume()");
+            await cluster.SetMaintenanceModeAsync(false);
         }
 
         await cluster.Probe.WaitForVerdictAsync("Healthy", Timeouts.Scaled(30));

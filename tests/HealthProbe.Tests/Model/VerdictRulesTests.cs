@@ -156,6 +156,18 @@ public class VerdictRulesTests
     }
 
     [Fact]
+    public void MaintenanceModeIsDegradedAndNotReadyWhileReplicasAreFine()
+    {
+        var paused = VerdictRules.Evaluate(s_at, [Leader(), Replica()], s_sync, new(), maintenanceMode: true);
+        var pausedAndLost = VerdictRules.Evaluate(s_at, [Leader(), Replica() with { Reachable = false }], s_sync, new(), maintenanceMode: true);
+
+        Assert.Equal(Verdict.Degraded, paused.Verdict);
+        Assert.False(paused.FailoverReadiness.Ready);
+        Assert.StartsWith("Patroni is in maintenance mode", paused.FailoverReadiness.Reason, StringComparison.Ordinal);
+        Assert.Equal(Verdict.Unhealthy, pausedAndLost.Verdict);
+    }
+
+    [Fact]
     public void ACheckThatCouldNotRunIsUnhealthyWithTheError()
     {
         var report = VerdictRules.Evaluate(s_at, [], s_sync, new(), error: "http://127.0.0.1:1/: Connection refused");
