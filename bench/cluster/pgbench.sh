@@ -26,7 +26,7 @@ run() { # label, pgbench args…
   local label=$1; shift
   local lag; lag=$(mktemp)
   lag_samples "$lag" & local sampler=$!
-  local out; out=$(bench -T "$duration" -j 2 -P 0 -n "$@" app 2>&1)
+  local out; out=$(bench -T "$duration" -j 2 -n "$@" app 2>&1) || { echo "pgbench failed ($label): $out" >&2; }
   kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
   docker exec "$leader_c" pkill -f "pg_stat_replication" 2>/dev/null || true
   local tps latency failed
