@@ -18,8 +18,8 @@ bench() { docker exec -e PGPASSWORD="$pw" "$client_c" pgbench -U app "$@"; }
 
 bench -h "$leader_name" -p 5432 -i -s 10 -q app >/dev/null 2>&1
 
-lag_samples() { # file: samples "bytes seconds" on the leader until killed
-  docker exec "$leader_c" sh -c 'while :; do psql -Atq -F " " -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), coalesce(extract(epoch FROM replay_lag), 0) FROM pg_stat_replication"; sleep 0.2; done' >"$1" 2>/dev/null
+lag_samples() { # file: samples "bytes seconds" on the leader for the run's duration
+  docker exec "$leader_c" timeout "$duration" sh -c 'while :; do psql -Atq -F " " -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), coalesce(extract(epoch FROM replay_lag), 0) FROM pg_stat_replication"; sleep 0.2; done' >"$1" 2>/dev/null
 }
 
 run() { # label, pgbench args…
@@ -27,8 +27,7 @@ run() { # label, pgbench args…
   local lag; lag=$(mktemp)
   lag_samples "$lag" & local sampler=$!
   local out; out=$(bench -T "$duration" -j 2 -n "$@" app 2>&1) || { echo "pgbench failed ($label): $out" >&2; }
-  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
-  docker exec "$leader_c" pkill -f "pg_stat_replication" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
   local tps latency failed
   tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
   latency=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
