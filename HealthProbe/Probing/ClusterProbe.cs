@@ -216,9 +216,11 @@ public sealed class ClusterProbe : IAsyncDisposable
             }
 
             var paused = view?.ReplayPaused ?? node?.ReplayPaused;
-            if (!isLeader && paused == true && view is { ReceivedEqualsReplayed: false, ReplayAgeSeconds: { } age })
+            if (!isLeader && standby is null && paused == true && view is { ReceivedEqualsReplayed: false, ReplayAgeSeconds: { } age })
             {
-                // Paused replay with WAL waiting: the replica's own clock shows the lag growing every second.
+                // Without the leader's view, the age of the last replayed commit is the best bound we have. It
+                // overstates the lag after an idle spell, so the leader's replay_lag (which starts counting at the
+                // first unreplayed WAL and keeps growing while replay is stuck) is preferred above.
                 lagSeconds = Math.Max(lagSeconds ?? 0, age);
             }
 

@@ -77,6 +77,8 @@ for (var run = 0; run < 5; run++)
     await using var connection = new NpgsqlConnection(await cluster.GetConnectionStringAsync(replica));
     await connection.OpenAsync();
     // Patroni 3.0 resumes paused replay on PostgreSQL 14+ every HA loop unless it is in maintenance mode.
+    // Start from what Prometheus shows for a caught-up replica, or the previous run's lag would count as seen.
+    await UntilAsync(async () => await QueryScalarAsync($"hastack_probe_replication_lag_seconds{{member=\"{replica}\"}}") < 1);
     await SetMaintenanceModeAsync(true);
     await UntilAsync(async () => (await StatusAsync()).GetProperty("maintenanceMode").GetBoolean());
     await ExecuteAsync(connection, "SELECT pg_wal_replay_pause()");
@@ -179,16 +181,22 @@ static async Task<TimeSpan> UntilAsync(Func<Task<bool>> condition)
     throw new TimeoutException("condition not met within 60 s");
 }
 
-static long CpuTicks(int pid)
+// DCP starts the service as `dotnet run --no-build`, whose child is the service itself: count the whole process tree.
+static IEnumerable<int> Tree(int pid) =>
+    new[] { pid }.Concat(Directory.GetDirectories($"/proc/{pid}/task")
+        .SelectMany(t => File.ReadAllText(Path.Combine(t, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        .Select(c => int.Parse(c, CultureInfo.InvariantCulture)).SelectMany(Tree));
+
+static long CpuTicks(int pid) => Tree(pid).Sum(p =>
 {
-    var stat = File.ReadAllText($"/proc/{pid}/stat");
+    var stat = File.ReadAllText($"/proc/{p}/stat");
     var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
     return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime + stime
-}
+});
 
-static double RssMiB(int pid) =>
-    File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
-        .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024).First();
+static double RssMiB(int pid) => Tree(pid).Sum(p =>
+    File.ReadLines($"/proc/{p}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+        .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024).First());
 
 static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
@@ -224,7 +232,7 @@ void WriteSection(string path)
     text.AppendLine("| what | result | method |");
     text.AppendLine("| --- | --- | --- |");
     text.AppendLine(CultureInfo.InvariantCulture, $"| one probe cycle, 3 nodes | median {Results.CycleMedianMs:0.0} ms, p99 {Results.CycleP99Ms:0.0} ms, max {Results.CycleMaxMs:0.0} ms | {Results.Cycles} cycles of the service's `ClusterProbe` in-process from the host (after 20 warm-up cycles, 50 ms apart): 3× `/patroni` + SQL batch, `/cluster`, 3× etcd `/health`, PgBouncer `SHOW POOLS`, all concurrent |");
-    text.AppendLine(CultureInfo.InvariantCulture, $"| CPU of the probe service at 1 s interval | {Results.CpuPercent:0.00} % of one core, RSS {Results.RssMiB:0} MiB | utime+stime of the service process (`/proc/<pid>/stat`) over 60 s while it probes, serves `/health` to the AppHost and `/metrics` to Prometheus |");
+    text.AppendLine(CultureInfo.InvariantCulture, $"| CPU of the probe service at 1 s interval | {Results.CpuPercent:0.00} % of one core, RSS {Results.RssMiB:0} MiB (with its `dotnet run` launcher) | utime+stime of the service's process tree (`dotnet run` and the service, `/proc/<pid>/stat`) over 60 s while it probes, serves `/health` to the AppHost and `/metrics` to Prometheus |");
     text.AppendLine(CultureInfo.InvariantCulture, $"| staleness: replay paused → `/status` says so | {Stats(Results.PauseToStatus)} | `pg_wal_replay_pause()` on the sync standby under ~10 writes/s (Patroni in maintenance mode, else it resumes replay within a loop), `/status` polled every 50 ms until it names the paused replay |");
     text.AppendLine(CultureInfo.InvariantCulture, $"| staleness: replay paused → Prometheus `hastack_probe_replication_lag_seconds` ≥ 1 | {Stats(Results.PauseToPrometheus)} | same events, Prometheus queried every 50 ms (scrape interval 5 s); includes the 1 s the lag itself needs |");
     text.AppendLine(CultureInfo.InvariantCulture, $"| staleness: replica killed → `/status` member unreachable | {Stats(Results.KillToStatus)} | `docker kill` of the sync standby's container, then `docker start` and wait for Healthy |");
