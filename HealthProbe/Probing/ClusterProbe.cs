@@ -13,6 +13,7 @@ namespace HaStack.HealthProbe.Probing;
 public sealed class ClusterProbe : IAsyncDisposable
 {
     private static readonly TimeSpan s_configRefresh = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_lsnHistory = TimeSpan.FromMinutes(5);
 
     private readonly ProbeTargets _targets;
     private readonly ProbeThresholds _thresholds;
@@ -25,6 +26,11 @@ public sealed class ClusterProbe : IAsyncDisposable
     private int _preferred;
     private ClusterSettings _settings;
     private DateTimeOffset _settingsAt = DateTimeOffset.MinValue;
+
+    // The leader's WAL position at each cycle: how long a replica has been behind is the age of the oldest position
+    // beyond its replay position. PostgreSQL's own clocks (replay_lag, last replayed commit) overstate it after idle.
+    private readonly LinkedList<(DateTimeOffset At, long Lsn)> _leaderLsns = new();
+    private string? _lsnLeader;
 
     public ClusterProbe(ProbeTargets targets, ProbeThresholds thresholds, HttpClient http, TimeProvider? time = null)
     {
@@ -94,7 +100,7 @@ public sealed class ClusterProbe : IAsyncDisposable
 
         var names = ResolveNames(endpoints, nodes, sql, cluster.Value);
         var fallbackSql = await FallbackSqlAsync(names, endpoints, cluster.Value, ct).ConfigureAwait(false);
-        var members = Merge(names, endpoints, nodes, sql, fallbackSql, cluster.Value);
+        var members = Merge(names, endpoints, nodes, sql, fallbackSql, cluster.Value, _time.GetUtcNow());
         var error = ClassifyError(endpoints, nodes, sql.Concat(fallbackSql.Values), cluster);
         var etcd = await etcdTask.ConfigureAwait(false);
         var pgbouncer = await pgbouncerTask.ConfigureAwait(false);
@@ -168,9 +174,9 @@ public sealed class ClusterProbe : IAsyncDisposable
         return result;
     }
 
-    private static List<MemberStatus> Merge(
+    private List<MemberStatus> Merge(
         string[] names, IReadOnlyList<MemberEndpoint> endpoints, Attempt<PatroniNodeView>[] nodes, Attempt<SqlView>[] sql,
-        Dictionary<string, Attempt<SqlView>> fallbackSql, PatroniClusterView? cluster)
+        Dictionary<string, Attempt<SqlView>> fallbackSql, PatroniClusterView? cluster, DateTimeOffset now)
     {
         var all = (cluster?.Members.Select(m => m.Name) ?? []).Concat(names).Distinct().Order(StringComparer.Ordinal).ToList();
         int? IndexOf(string name) => Array.IndexOf(names, name) is var i and >= 0 ? i : null;
@@ -184,6 +190,7 @@ public sealed class ClusterProbe : IAsyncDisposable
         var leaderNode = leaderName is not null && IndexOf(leaderName) is { } li ? nodes[li].Value : null;
         var leaderStandbys = leaderSql?.Standbys ?? leaderNode?.Replication;
         var leaderLsn = ParseLsn(leaderSql?.CurrentLsn) ?? leaderNode?.WalLocation;
+        RecordLeaderLsn(leaderName, leaderSql is null ? null : leaderLsn, now);
 
         var members = new List<MemberStatus>();
         foreach (var name in all)
@@ -213,6 +220,11 @@ public sealed class ClusterProbe : IAsyncDisposable
             else if (leaderStandbys is null && view is { InRecovery: true })
             {
                 lagSeconds = view.ReceivedEqualsReplayed ? 0 : view.ReplayAgeSeconds;
+            }
+
+            if (!isLeader && view is { InRecovery: true } && ParseLsn(view.ReplayLsn) is { } replayed && SecondsBehind(replayed, now) is { } behind)
+            {
+                lagSeconds = behind;
             }
 
             var paused = view?.ReplayPaused ?? node?.ReplayPaused;
@@ -249,6 +261,46 @@ public sealed class ClusterProbe : IAsyncDisposable
         }
 
         return members;
+    }
+
+    private void RecordLeaderLsn(string? leader, long? lsn, DateTimeOffset now)
+    {
+        if (leader != _lsnLeader)
+        {
+            _leaderLsns.Clear();
+            _lsnLeader = leader;
+        }
+
+        if (lsn is { } position)
+        {
+            _leaderLsns.AddLast((now, position));
+        }
+
+        while (_leaderLsns.First is { } oldest && now - oldest.Value.At > s_lsnHistory)
+        {
+            _leaderLsns.RemoveFirst();
+        }
+    }
+
+    /// <summary>
+    /// Seconds since the leader first had WAL beyond <paramref name="replayed"/>, from this probe's own samples
+    /// (a lower bound, within one interval). Null when no sample shows the replica caught up to a position, e.g. on
+    /// the CLI's single cycle: then the leader's <c>replay_lag</c> is used.
+    /// </summary>
+    private double? SecondsBehind(long replayed, DateTimeOffset now)
+    {
+        if (_leaderLsns.Last is not { } newest || newest.Value.Lsn <= replayed)
+        {
+            return _leaderLsns.Count == 0 ? null : 0;
+        }
+
+        if (_leaderLsns.First!.Value.Lsn > replayed)
+        {
+            return null;
+        }
+
+        var firstBeyond = _leaderLsns.First(s => s.Lsn > replayed);
+        return Math.Max(0, (now - firstBeyond.At).TotalSeconds);
     }
 
     private static string? ClassifyError(
