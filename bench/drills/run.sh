@@ -8,6 +8,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 export HaStack__BaseImage=$(scripts/prepare.sh)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# The AppHost (in-process under the testing builder) logs every resource line otherwise; keep the drill lines readable.
+export Logging__LogLevel__Default=Warning
 mkdir -p bench/drills/results
 dotnet build bench/drills/DrillBench -c Release -v q -nologo >/dev/null
 bench() { # name, DrillBench args…
