@@ -14,8 +14,9 @@ public class SwitchoverTests(SwitchoverCluster cluster) : IClassFixture<Switchov
         var candidate = cluster.NodeNames.First(n => n != oldLeader);
         await DashboardShowsRoleAsync(oldLeader, "leader");
 
-        await cluster.Patroni.SwitchoverAsync(oldLeader, candidate, default);
+        // Patroni answers the POST only once the switchover is done: the clock starts before it.
         var switched = System.Diagnostics.Stopwatch.StartNew();
+        await cluster.Patroni.SwitchoverAsync(oldLeader, candidate, default);
 
         await Wait.UntilAsync($"{candidate} is the leader", Timeouts.Switchover, async ct => await cluster.LeaderAsync(ct) == candidate);
         var appConnectionString = await cluster.GetConnectionStringAsync("app");
