@@ -23,16 +23,21 @@ public enum SynchronousMode
 
     /// <summary>Like <see cref="On"/>, but writes stop rather than continue without a synchronous standby.</summary>
     Strict,
+
+    /// <summary>
+    /// Patroni 4's quorum commit (<c>synchronous_mode: quorum</c>): a commit waits for any one of the standbys
+    /// (<c>ANY 1 (…)</c>), and Patroni promotes only a member that the quorum proves has every commit.
+    /// </summary>
+    Quorum,
 }
 
-/// <summary>Patroni's DCS timing: <c>loop_wait + 2 * retry_timeout &lt;= ttl</c> holds for both profiles.</summary>
+/// <summary>Patroni's DCS timing: <c>loop_wait + 2 * retry_timeout &lt;= ttl</c> holds for every profile.</summary>
 public sealed record PatroniTiming(int Ttl, int LoopWait, int RetryTimeout)
 {
-    public static PatroniTiming For(TimingProfile profile) => profile switch
-    {
-        TimingProfile.Fast => new(Ttl: 5, LoopWait: 1, RetryTimeout: 2),
-        _ => new(Ttl: 30, LoopWait: 10, RetryTimeout: 10),
-    };
+    /// <summary>Patroni's own defaults, the same on every platform.</summary>
+    public static PatroniTiming Default { get; } = new(Ttl: 30, LoopWait: 10, RetryTimeout: 10);
+
+    public override string ToString() => $"ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s";
 }
 
 /// <summary>
@@ -49,6 +54,9 @@ public sealed class HaStackOptions
     /// <summary>etcd members: 1 (no quorum to lose) or 3 (survives one loss).</summary>
     public int EtcdMembers { get; init; } = 3;
 
+    /// <summary>The PostgreSQL major version, which selects the platform (see <see cref="PostgresPlatform"/>).</summary>
+    public int PostgresVersion { get; init; } = PostgresPlatform.Default.Major;
+
     public TimingProfile Timing { get; init; } = TimingProfile.Default;
 
     public SynchronousMode SynchronousMode { get; init; } = SynchronousMode.On;
@@ -59,8 +67,11 @@ public sealed class HaStackOptions
     /// <summary>Named volumes and user-secret passwords, so data survives an AppHost restart.</summary>
     public bool Persistent { get; init; } = true;
 
-    /// <summary>The Debian image every Dockerfile builds on (a local image where no registry is reachable).</summary>
-    public string BaseImage { get; init; } = "debian:bookworm-slim";
+    /// <summary>
+    /// The Debian base image every Dockerfile builds on, with <c>{release}</c> standing for the Debian release
+    /// (<c>trixie</c>, <c>bookworm</c>); <c>scripts/prepare.sh</c> prints a local one where no registry is reachable.
+    /// </summary>
+    public string BaseImage { get; init; } = "debian:{release}-slim";
 
     /// <summary>
     /// The stack's name: Patroni scope, prefix of container and volume names. Two stacks with different names can
@@ -70,7 +81,17 @@ public sealed class HaStackOptions
 
     public int NodeCount => Replicas + 1;
 
-    public PatroniTiming PatroniTiming => PatroniTiming.For(Timing);
+    public PostgresPlatform Platform => PostgresPlatform.For(PostgresVersion);
+
+    public PatroniTiming PatroniTiming => Timing == TimingProfile.Fast ? Platform.FastTiming : PatroniTiming.Default;
+
+    /// <summary>The base image of every component that is not a Patroni node (<see cref="PostgresPlatform.SharedRelease"/>).</summary>
+    public string SharedBaseImage => BaseImageFor(PostgresPlatform.SharedRelease);
+
+    /// <summary>The base image for one Debian release.</summary>
+    public string BaseImageFor(string release) => BaseImage.Replace(ReleasePlaceholder, release, StringComparison.Ordinal);
+
+    public const string ReleasePlaceholder = "{release}";
 
     /// <summary>Reads and validates the section; every problem is named with what is allowed.</summary>
     /// <exception cref="HaStackConfigurationException">A value is missing its allowed form or range.</exception>
@@ -84,6 +105,7 @@ public sealed class HaStackOptions
         {
             Replicas = ReadInt(section, nameof(Replicas), defaults.Replicas, 1, MaxReplicas, errors),
             EtcdMembers = ReadInt(section, nameof(EtcdMembers), defaults.EtcdMembers, 1, 3, errors),
+            PostgresVersion = ReadPostgresVersion(section, defaults.PostgresVersion, errors),
             Timing = ReadEnum(section, nameof(Timing), defaults.Timing, errors),
             SynchronousMode = ReadEnum(section, nameof(SynchronousMode), defaults.SynchronousMode, errors),
             Grafana = ReadBool(section, nameof(Grafana), defaults.Grafana, errors),
@@ -95,6 +117,16 @@ public sealed class HaStackOptions
         if (!System.Text.RegularExpressions.Regex.IsMatch(options.Name, "^[a-z][a-z0-9-]{0,39}$"))
         {
             errors.Add($"{SectionName}:{nameof(Name)} is '{options.Name}'; allowed: lowercase letters, digits and '-', starting with a letter, at most 40 characters.");
+        }
+
+        if (!options.BaseImage.Contains(ReleasePlaceholder, StringComparison.Ordinal))
+        {
+            errors.Add($"{SectionName}:{nameof(BaseImage)} is '{options.BaseImage}'; allowed: an image name containing {ReleasePlaceholder} (e.g. debian:{ReleasePlaceholder}-slim), because each platform builds on its own Debian release.");
+        }
+
+        if (options.SynchronousMode == SynchronousMode.Quorum && !PostgresPlatform.For(options.PostgresVersion).SupportsQuorumCommit)
+        {
+            errors.Add($"{SectionName}:{nameof(SynchronousMode)} is 'quorum' with {SectionName}:{nameof(PostgresVersion)}={options.PostgresVersion}; quorum commit needs Patroni 4, which runs only with {nameof(PostgresVersion)}=17 (PostgreSQL {options.PostgresVersion} runs Patroni {PostgresPlatform.For(options.PostgresVersion).PatroniVersion}). Allowed here: off, on, strict.");
         }
 
         if (options.EtcdMembers == 2)
@@ -124,6 +156,24 @@ public sealed class HaStackOptions
         }
 
         errors.Add($"{SectionName}:{key} is '{raw}'; allowed: a whole number from {min} to {max}.");
+        return fallback;
+    }
+
+    private static int ReadPostgresVersion(IConfigurationSection section, int fallback, List<string> errors)
+    {
+        var raw = section[nameof(PostgresVersion)];
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return fallback;
+        }
+
+        if (int.TryParse(raw, out var value) && PostgresPlatform.All.Any(p => p.Major == value))
+        {
+            return value;
+        }
+
+        var allowed = string.Join(" or ", PostgresPlatform.All.Select(p => $"{p.Major} ({p.Describe()})"));
+        errors.Add($"{SectionName}:{nameof(PostgresVersion)} is '{raw}'; allowed: {allowed}.");
         return fallback;
     }
 

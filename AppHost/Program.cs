@@ -26,14 +26,14 @@ var etcd = builder.AddEtcdCluster("etcd", options);
 var cluster = builder.AddPatroniCluster("pg", options, etcd, secrets);
 
 // Routing: HAProxy follows the leader; PgBouncer pools in front of it.
-var router = builder.AddRouter("router", cluster, options.BaseImage);
-var pgbouncer = builder.AddPgBouncer("pgbouncer", router, secrets, options.BaseImage);
+var router = builder.AddRouter("router", cluster, options.SharedBaseImage);
+var pgbouncer = builder.AddPgBouncer("pgbouncer", router, secrets, options.SharedBaseImage);
 var app = pgbouncer.AddDatabase("app", "app", secrets.App.Resource);
 var appReadOnly = pgbouncer.AddDatabase("app-ro", "app_ro", secrets.App.Resource);
 var appDirect = builder.AddDirectConnectionString("app-direct", cluster);
 
 // Observability: Prometheus scrapes every component; Grafana shows it.
-var prometheus = builder.AddPrometheus("prometheus", cluster, etcd, options.BaseImage)
+var prometheus = builder.AddPrometheus("prometheus", cluster, etcd, options.SharedBaseImage)
     .WithScrapeTarget("router", router, RouterResource.StatsEndpointName)
     .WithScrapeTarget("pgbouncer", pgbouncer, PgBouncerResource.ExporterEndpointName)
     .WaitFor(pgbouncer);

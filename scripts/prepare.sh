@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Prepares this machine for HaStack: a running Docker engine with the buildx plugin and a Debian base image.
+# Prepares this machine for HaStack: a running Docker engine with the buildx plugin and the Debian base images.
+# Usage: scripts/prepare.sh [release ...]   (Debian releases whose base image is needed; default: trixie)
+#   trixie   PostgreSQL 17 / Patroni 4 nodes, and every other component on both platforms
+#   bookworm PostgreSQL 15 / Patroni 3.0 nodes (HaStack:PostgresVersion=15)
 # Idempotent: every step is skipped when its result is already there. Works unchanged where Docker Desktop runs.
-# Prints, as its last line, the base image to build from (the AppHost reads it as HaStack:BaseImage).
+# Prints, as its last line, the base image pattern to build from ({release} stands for the Debian release); the
+# AppHost reads it as HaStack:BaseImage.
 set -euo pipefail
 
 log() { echo "[prepare] $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-BASE_IMAGE="${HASTACK_BASE_IMAGE:-debian:bookworm-slim}"
-LOCAL_BASE="hastack/debian-base:bookworm"
+PATTERN="${HASTACK_BASE_IMAGE:-debian:{release}-slim}"
+LOCAL_PATTERN="hastack/debian-base:{release}"
 MIRROR="${HASTACK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+releases=("$@")
+[ ${#releases[@]} -gt 0 ] || releases=(trixie)
+for r in "${releases[@]}"; do
+  case "$r" in trixie|bookworm) ;; *) log "unknown Debian release '$r'; allowed: trixie, bookworm"; exit 2 ;; esac
+done
 
 apt_updated=0
 apt_install() {
@@ -45,17 +54,24 @@ if ! docker buildx version >/dev/null 2>&1; then
   docker buildx version >/dev/null
 fi
 
-# 3. A Debian base image: pull it, or make it with debootstrap where no registry is reachable.
-if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || timeout 60 docker pull -q "$BASE_IMAGE" >/dev/null 2>&1; then
-  echo "$BASE_IMAGE"; exit 0
-fi
-if ! docker image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
-  log "no registry reachable: building $LOCAL_BASE with debootstrap (~30 s)"
+# 3. The Debian base images: pulled, or made with debootstrap where no registry is reachable. One pattern serves
+#    every release, so either all come from the registry or all are made here.
+have_or_pull() { docker image inspect "$1" >/dev/null 2>&1 || timeout 60 docker pull -q "$1" >/dev/null 2>&1; }
+pulled=1
+for r in "${releases[@]}"; do
+  have_or_pull "${PATTERN//\{release\}/$r}" || { pulled=0; break; }
+done
+if [ "$pulled" = 1 ]; then echo "$PATTERN"; exit 0; fi
+
+for r in "${releases[@]}"; do
+  image="${LOCAL_PATTERN//\{release\}/$r}"
+  docker image inspect "$image" >/dev/null 2>&1 && continue
+  log "no registry reachable: building $image with debootstrap (~30 s)"
   command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
   root=$(mktemp -d)
-  as_root debootstrap --variant=minbase bookworm "$root" "$MIRROR" >/dev/null
+  as_root debootstrap --variant=minbase "$r" "$root" "$MIRROR" >/dev/null
   as_root rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-  as_root tar -C "$root" -c . | docker import - "$LOCAL_BASE" >/dev/null
+  as_root tar -C "$root" -c . | docker import - "$image" >/dev/null
   as_root rm -rf "$root"
-fi
-echo "$LOCAL_BASE"
+done
+echo "$LOCAL_PATTERN"

@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-base_image=$(scripts/prepare.sh)
+# The nodes of PostgreSQL 15 build on Debian bookworm; everything else (and 17's nodes) on trixie.
+releases=(trixie)
+if [[ " $* " =~ PostgresVersion[=\ ]15 ]]; then releases+=(bookworm); fi
+base_image=$(scripts/prepare.sh "${releases[@]}")
 args=(--HaStack:BaseImage="$base_image")
 
 # Grafana is the one image that is pulled, not built: where no registry answers, run without it.

@@ -24,7 +24,7 @@ public static class EtcdBuilderExtensions
             var member = builder.AddResource(new EtcdMemberResource(name))
                 .WithImage(EtcdContainerImageTags.Image, EtcdContainerImageTags.Tag)
                 .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Etcd"))
-                .WithBuildArg("BASE_IMAGE", options.BaseImage)
+                .WithBuildArg("BASE_IMAGE", options.SharedBaseImage)
                 .WithHttpEndpoint(targetPort: EtcdMemberResource.ClientPort, name: EtcdMemberResource.ClientEndpointName)
                 .WithEnvironment("ETCD_NAME", name)
                 .WithEnvironment("ETCD_DATA_DIR", "/var/lib/etcd/data")

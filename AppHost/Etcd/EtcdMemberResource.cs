@@ -21,9 +21,9 @@ public sealed record EtcdCluster(IReadOnlyList<IResourceBuilder<EtcdMemberResour
     public string Hosts => string.Join(',', Members.Select(m => m.Resource.ClientAddress));
 }
 
-/// <summary>The locally built etcd image (Debian bookworm's etcd-server).</summary>
+/// <summary>The locally built etcd image (Debian trixie's etcd-server 3.5).</summary>
 internal static class EtcdContainerImageTags
 {
     public const string Image = "hastack/etcd";
-    public const string Tag = "3.4-bookworm";
+    public const string Tag = "3.5-trixie";
 }

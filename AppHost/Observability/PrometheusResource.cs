@@ -19,11 +19,11 @@ public sealed class GrafanaResource(string name) : ContainerResource(name)
     public const int Port = 3000;
 }
 
-/// <summary>The locally built Prometheus image (Debian bookworm's prometheus 2.42).</summary>
+/// <summary>The locally built Prometheus image (Debian trixie's prometheus 2.53).</summary>
 internal static class PrometheusContainerImageTags
 {
     public const string Image = "hastack/prometheus";
-    public const string Tag = "2.42-bookworm";
+    public const string Tag = "2.53-trixie";
 }
 
 /// <summary>Image coordinates of the one component not built from a Dockerfile here.</summary>

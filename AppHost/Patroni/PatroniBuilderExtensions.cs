@@ -21,6 +21,7 @@ public static class PatroniBuilderExtensions
 
         var scope = options.Name;
         var timing = options.PatroniTiming;
+        var platform = options.Platform;
         // Container names carry a per-run suffix: unique on the engine, yet known to the drill that must kill one.
         var runId = Guid.NewGuid().ToString("N")[..8];
 
@@ -29,9 +30,10 @@ public static class PatroniBuilderExtensions
             var name = $"{prefix}-{i}";
             var containerName = $"{options.Name}-{runId}-{name}";
             var node = builder.AddResource(new PatroniNodeResource(name, containerName, secrets.Superuser.Resource))
-                .WithImage(PatroniContainerImageTags.Image, PatroniContainerImageTags.Tag)
+                .WithImage(PatroniContainerImageTags.Image, platform.NodeImageTag)
                 .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Patroni"))
-                .WithBuildArg("BASE_IMAGE", options.BaseImage)
+                .WithBuildArg("BASE_IMAGE", options.BaseImageFor(platform.NodeRelease))
+                .WithBuildArg("PG_MAJOR", platform.Major.ToString(System.Globalization.CultureInfo.InvariantCulture))
                 .WithContainerName(containerName)
                 .WithEndpoint(targetPort: PatroniNodeResource.PostgresPort, name: PatroniNodeResource.PostgresEndpointName, scheme: "tcp")
                 .WithHttpEndpoint(targetPort: PatroniNodeResource.RestPort, name: PatroniNodeResource.RestEndpointName)
@@ -49,8 +51,9 @@ public static class PatroniBuilderExtensions
                 .WithEnvironment("PATRONI_TTL", timing.Ttl.ToString())
                 .WithEnvironment("PATRONI_LOOP_WAIT", timing.LoopWait.ToString())
                 .WithEnvironment("PATRONI_RETRY_TIMEOUT", timing.RetryTimeout.ToString())
-                .WithEnvironment("HASTACK_SYNCHRONOUS_MODE", options.SynchronousMode == SynchronousMode.Off ? "false" : "true")
+                .WithEnvironment("HASTACK_SYNCHRONOUS_MODE", PatroniSynchronousMode(options.SynchronousMode))
                 .WithEnvironment("HASTACK_SYNCHRONOUS_MODE_STRICT", options.SynchronousMode == SynchronousMode.Strict ? "true" : "false")
+                .WithEnvironment("HASTACK_FAILSAFE_MODE", platform.FailsafeMode ? "true" : "false")
                 // A short checkpoint interval keeps the WAL a rewound old leader needs (seen failing otherwise).
                 .WithEnvironment("HASTACK_CHECKPOINT_TIMEOUT", "60")
                 // Only the bootstrapping node uses these (post_bootstrap.sh creates the roles).
@@ -66,7 +69,10 @@ public static class PatroniBuilderExtensions
 
             if (options.Persistent)
             {
-                node.WithVolume($"{options.Name}-{name}-data", "/var/lib/postgresql/data");
+                var volume = $"{options.Name}-{name}-data";
+                node.WithVolume(volume, "/var/lib/postgresql/data")
+                    // Named in the entrypoint's refusal when the volume holds another major version's data.
+                    .WithEnvironment("HASTACK_DATA_VOLUME", volume);
             }
 
             foreach (var member in etcd.Members)
@@ -80,6 +86,14 @@ public static class PatroniBuilderExtensions
         builder.Services.AddHostedService<PatroniRoleWatcher>();
         return new PatroniCluster(scope, nodes, secrets.App.Resource, secrets.PatroniRest.Resource);
     }
+
+    /// <summary>Patroni's <c>synchronous_mode</c> value: <c>false</c>, <c>true</c> (strict is a second key) or <c>quorum</c>.</summary>
+    private static string PatroniSynchronousMode(SynchronousMode mode) => mode switch
+    {
+        SynchronousMode.Off => "false",
+        SynchronousMode.Quorum => "quorum",
+        _ => "true",
+    };
 
     /// <summary>
     /// A direct multi-host connection string to every node (no proxy): Npgsql finds the leader itself with

@@ -1,7 +1,7 @@
 namespace HaStack.AppHost.Patroni;
 
 /// <summary>
-/// One Patroni node: a container in which Patroni supervises PostgreSQL 15. Its role (leader, sync standby, replica)
+/// One Patroni node: a container in which Patroni supervises PostgreSQL (15 or 17, see <see cref="PostgresPlatform"/>). Its role (leader, sync standby, replica)
 /// is state that changes on failover; it is published as the resource property <see cref="RolePropertyName"/>.
 /// Its connection string is the superuser's, to this node only (for operators and the HealthProbe).
 /// </summary>
@@ -28,9 +28,8 @@ public sealed class PatroniNodeResource(string name, string containerName, Param
         $"Host={PostgresEndpoint.Property(EndpointProperty.Host)};Port={PostgresEndpoint.Property(EndpointProperty.Port)};Username={SuperuserName};Password={SuperuserPassword};Database=postgres");
 }
 
-/// <summary>The locally built node image (Debian bookworm's patroni 3.0 and postgresql-15).</summary>
+/// <summary>The locally built node image; its tag comes from the platform (<see cref="PostgresPlatform.NodeImageTag"/>).</summary>
 internal static class PatroniContainerImageTags
 {
     public const string Image = "hastack/patroni";
-    public const string Tag = "3.0-pg15-bookworm";
 }

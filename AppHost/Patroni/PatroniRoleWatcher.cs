@@ -62,6 +62,7 @@ internal sealed class PatroniRoleWatcher(
         null => "down",
         { Role: "leader" or "master" or "primary" } => "leader",
         { Role: "sync_standby" } => member.State is "running" or "streaming" ? "sync standby" : $"sync standby ({member.State})",
+        { Role: "quorum_standby" } => member.State is "running" or "streaming" ? "quorum standby" : $"quorum standby ({member.State})",
         _ => member.State is "running" or "streaming" ? member.Role : $"{member.Role} ({member.State})",
     };
 

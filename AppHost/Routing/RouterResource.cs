@@ -47,11 +47,11 @@ public sealed class PgBouncerDatabaseResource(string name, string databaseName, 
         $"Host={Parent.PgBouncerEndpoint.Property(EndpointProperty.Host)};Port={Parent.PgBouncerEndpoint.Property(EndpointProperty.Port)};Database={DatabaseName};Username={Patroni.PatroniCluster.AppUser};Password={appPassword};Timeout=5;No Reset On Close=true");
 }
 
-/// <summary>The locally built router and pooler images (Debian bookworm's haproxy 2.6, pgbouncer 1.18).</summary>
+/// <summary>The locally built router and pooler images (Debian trixie's haproxy 3.0, pgbouncer 1.24).</summary>
 internal static class RoutingContainerImageTags
 {
     public const string RouterImage = "hastack/haproxy";
-    public const string RouterTag = "2.6-bookworm";
+    public const string RouterTag = "3.0-trixie";
     public const string PgBouncerImage = "hastack/pgbouncer";
-    public const string PgBouncerTag = "1.18-bookworm";
+    public const string PgBouncerTag = "1.24-trixie";
 }

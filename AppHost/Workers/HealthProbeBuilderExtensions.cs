@@ -47,6 +47,7 @@ public static class HealthProbeBuilderExtensions
             // Fallbacks until Patroni's /config answers (the probe reads the live values from there).
             .WithEnvironment("HealthProbe__Ttl", timing.Ttl.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("HealthProbe__LoopWait", timing.LoopWait.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("HealthProbe__RetryTimeout", timing.RetryTimeout.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("HealthProbe__SynchronousMode", options.SynchronousMode == SynchronousMode.Off ? "false" : "true")
             .WithEnvironment("ConnectionStrings__pgbouncer-admin", pgbouncerAdmin);
 

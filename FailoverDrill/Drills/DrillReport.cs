@@ -58,6 +58,10 @@ public sealed record DrillReport
     public bool SynchronousMode { get; init; }
     public int Ttl { get; init; }
     public int LoopWait { get; init; }
+    public int RetryTimeout { get; init; }
+
+    /// <summary><c>off</c>, <c>on</c>, <c>strict</c> or <c>quorum</c>, as Patroni's /config says.</summary>
+    public string? SynchronousModeName { get; init; }
     public string? Injection { get; init; }
     public string? Recovery { get; init; }
     public FailoverTiming? Timing { get; init; }
@@ -93,7 +97,7 @@ public sealed record DrillReport
         }
 
         s.AppendLine(c, $"  leader            {OldLeader ?? "?"} -> {NewLeader ?? "?"}   timeline {TimelineBefore?.ToString(c) ?? "?"} -> {TimelineAfter?.ToString(c) ?? "?"}");
-        s.AppendLine(c, $"  cluster           synchronous_mode {(SynchronousMode ? "on" : "off")}, ttl {Ttl} s, loop_wait {LoopWait} s");
+        s.AppendLine(c, $"  cluster           synchronous_mode {SynchronousModeName ?? (SynchronousMode ? "on" : "off")}, ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s (read back from Patroni)");
         s.AppendLine(c, $"  injected          {Injection}");
         if (Timing is { } t)
         {

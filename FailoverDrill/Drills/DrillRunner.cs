@@ -55,8 +55,10 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             OldLeader = pre.Leader.Name,
             TimelineBefore = pre.Leader.Timeline,
             SynchronousMode = pre.Config.SynchronousMode,
+            SynchronousModeName = pre.Config.SynchronousModeName,
             Ttl = pre.Config.Ttl,
             LoopWait = pre.Config.LoopWait,
+            RetryTimeout = pre.Config.RetryTimeout,
         };
         var notes = new List<string>(pre.Notes);
         var ledger = new WriteLedger();

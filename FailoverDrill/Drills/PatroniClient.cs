@@ -16,7 +16,8 @@ public sealed record PatroniMember(
 {
     public bool IsLeader => Role is "leader" or "master" or "primary" or "standby_leader";
 
-    public bool IsSyncStandby => Role == "sync_standby";
+    /// <summary>A synchronous standby: Patroni's named one, or one of a quorum (Patroni 4's quorum commit).</summary>
+    public bool IsSyncStandby => Role is "sync_standby" or "quorum_standby";
 
     public bool IsRunning => State is "running" or "streaming";
 
@@ -57,8 +58,25 @@ public sealed record PatroniDynamicConfig(
     [property: JsonPropertyName("loop_wait")] int LoopWait = 10,
     [property: JsonPropertyName("retry_timeout")] int RetryTimeout = 10,
     [property: JsonPropertyName("maximum_lag_on_failover")] long MaximumLagOnFailover = 1048576,
-    [property: JsonPropertyName("synchronous_mode")] bool SynchronousMode = false,
-    [property: JsonPropertyName("synchronous_mode_strict")] bool SynchronousModeStrict = false);
+    [property: JsonPropertyName("synchronous_mode")] JsonElement? SynchronousModeValue = null,
+    [property: JsonPropertyName("synchronous_mode_strict")] bool SynchronousModeStrict = false,
+    [property: JsonPropertyName("failsafe_mode")] bool FailsafeMode = false)
+{
+    /// <summary><c>off</c>, <c>on</c>, <c>strict</c> or <c>quorum</c> (Patroni 4 stores quorum as a string, the rest as booleans).</summary>
+    public string SynchronousModeName => SynchronousModeValue switch
+    {
+        { ValueKind: JsonValueKind.True } => SynchronousModeStrict ? "strict" : "on",
+        { ValueKind: JsonValueKind.String } s when s.GetString() is "quorum" => "quorum",
+        { ValueKind: JsonValueKind.String } s when s.GetString() is "on" or "true" => SynchronousModeStrict ? "strict" : "on",
+        _ => "off",
+    };
+
+    /// <summary>Commits wait for a standby (on, strict or quorum).</summary>
+    public bool SynchronousMode => SynchronousModeName != "off";
+
+    /// <summary>The timing every measured time depends on, as Patroni reports it.</summary>
+    public string Timing => $"ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s";
+}
 
 /// <summary>Thrown when no Patroni REST API answers.</summary>
 public sealed class PatroniUnreachableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -21,6 +21,7 @@ public static class ReportPrinter
         var text = new StringBuilder();
         text.AppendLine(Paint(Bold, string.Create(CultureInfo.InvariantCulture,
             $"Patroni cluster {report.Scope ?? "?"}: {report.Members.Count} members, leader {report.Leader ?? "none"}, checked in {report.DurationSeconds * 1000:0} ms")));
+        text.AppendLine($"  Patroni timing (read back from /config): {report.Settings.Timing}");
         foreach (var check in report.Checks)
         {
             var mark = check.Severity switch

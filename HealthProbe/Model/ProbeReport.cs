@@ -116,10 +116,13 @@ public sealed record EtcdStatus(IReadOnlyList<EtcdMemberStatus> Members)
 }
 
 /// <summary>The cluster's dynamic configuration as far as the verdict needs it (Patroni <c>GET /config</c>).</summary>
-public sealed record ClusterSettings(int Ttl, int LoopWait, long MaximumLagOnFailover, bool SynchronousMode)
+public sealed record ClusterSettings(int Ttl, int LoopWait, long MaximumLagOnFailover, bool SynchronousMode, int RetryTimeout = 10)
 {
     /// <summary>Patroni's defaults, used until <c>/config</c> answers.</summary>
     public static ClusterSettings Default { get; } = new(Ttl: 30, LoopWait: 10, MaximumLagOnFailover: 1_048_576, SynchronousMode: false);
+
+    /// <summary>The timing the report's times depend on, as read back from Patroni.</summary>
+    public string Timing => $"ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s";
 }
 
 /// <summary>

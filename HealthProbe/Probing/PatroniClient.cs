@@ -106,7 +106,11 @@ public sealed class PatroniClient(HttpClient http, TimeSpan timeout)
             Ttl: (int?)Long(root, "ttl") ?? fallback.Ttl,
             LoopWait: (int?)Long(root, "loop_wait") ?? fallback.LoopWait,
             MaximumLagOnFailover: Long(root, "maximum_lag_on_failover") ?? fallback.MaximumLagOnFailover,
-            SynchronousMode: root.TryGetProperty("synchronous_mode", out var sync) ? sync.ValueKind == JsonValueKind.True : fallback.SynchronousMode);
+            // true, or "quorum" on Patroni 4 (quorum commit is synchronous too).
+            SynchronousMode: root.TryGetProperty("synchronous_mode", out var sync)
+                ? sync.ValueKind == JsonValueKind.True || sync is { ValueKind: JsonValueKind.String } && sync.GetString() is "on" or "true" or "quorum"
+                : fallback.SynchronousMode,
+            RetryTimeout: (int?)Long(root, "retry_timeout") ?? fallback.RetryTimeout);
     }
 
     /// <summary>Patroni 3.0 says <c>master</c> in <c>/patroni</c>; newer versions <c>primary</c>; /cluster <c>leader</c>.</summary>

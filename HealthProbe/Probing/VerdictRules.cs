@@ -56,7 +56,7 @@ public static class VerdictRules
             }
         }
 
-        var syncStandbys = members.Count(m => m != leader && (m.Role == "sync_standby" || m.SyncState is "sync" or "quorum"));
+        var syncStandbys = members.Count(m => m != leader && (m.Role is "sync_standby" or "quorum_standby" || m.SyncState is "sync" or "quorum"));
         if (leader is not null && settings.SynchronousMode && syncStandbys == 0)
         {
             checks.Add(new("sync", Severity.Warning,
@@ -324,7 +324,7 @@ public static class VerdictRules
             return $"is {Bytes(bytes)} behind (maximum_lag_on_failover {Bytes(settings.MaximumLagOnFailover)})";
         }
 
-        if (settings.SynchronousMode && member.Role != "sync_standby" && member.SyncState is not ("sync" or "quorum"))
+        if (settings.SynchronousMode && member.Role is not ("sync_standby" or "quorum_standby") && member.SyncState is not ("sync" or "quorum"))
         {
             return "is not the synchronous standby (synchronous mode)";
         }

@@ -38,7 +38,8 @@ public sealed record ProbeSettings(ProbeTargets Targets, ProbeThresholds Thresho
             Ttl: section.GetValue("Ttl", defaults.Ttl),
             LoopWait: section.GetValue("LoopWait", defaults.LoopWait),
             MaximumLagOnFailover: section.GetValue("MaximumLagOnFailover", defaults.MaximumLagOnFailover),
-            SynchronousMode: section.GetValue("SynchronousMode", defaults.SynchronousMode));
+            SynchronousMode: section.GetValue("SynchronousMode", defaults.SynchronousMode),
+            RetryTimeout: section.GetValue("RetryTimeout", defaults.RetryTimeout));
         var targets = new ProbeTargets
         {
             Members = names.Select(n => new MemberEndpoint(n,

@@ -23,4 +23,4 @@ for entry in $(echo "${HASTACK_TARGETS:-}" | tr ',' ' '); do
   targets "${entry%%=*}" "${entry#*=}" instance_host
 done
 exec prometheus --config.file=/etc/prometheus/prometheus.yml --storage.tsdb.path=/prometheus \
-  --storage.tsdb.retention.time=2d --web.listen-address=:9090 --web.enable-lifecycle
+  --storage.tsdb.retention.time=2d --web.listen-address=:9090

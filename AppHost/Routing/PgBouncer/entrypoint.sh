@@ -6,14 +6,15 @@ set -eu
 umask 077
 printf '"pgbouncer_auth" "%s"\n' "$PGBOUNCER_AUTH_PASSWORD" > /tmp/userlist.txt
 
-# The exporter keeps one admin connection; restart it if PgBouncer was not yet listening or the connection broke.
+# The exporter (0.10) exits when PgBouncer does not answer at its start, and keeps one connection: restart it until
+# PgBouncer listens and whenever it ends. Its password comes from the environment (libpq's PGPASSWORD), not from the
+# connection string on its command line.
 (
   export PGPASSWORD="$PGBOUNCER_AUTH_PASSWORD"
   sleep 1
   while true; do
-    prometheus-pgbouncer-exporter --host 0.0.0.0 --port 9127 --pgbouncer-host 127.0.0.1 \
-      --pgbouncer-port 6432 --pgbouncer-user pgbouncer_auth \
-      --licence-location /usr/share/doc/prometheus-pgbouncer-exporter/copyright >/tmp/exporter.log 2>&1 || true
+    prometheus-pgbouncer-exporter --web.listen-address=:9127 --pgBouncer.pid-file= \
+      --pgBouncer.connectionString="postgres://pgbouncer_auth@127.0.0.1:6432/pgbouncer?sslmode=disable" >/tmp/exporter.log 2>&1 || true
     sleep 1
   done
 ) &

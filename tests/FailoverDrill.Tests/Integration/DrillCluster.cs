@@ -38,7 +38,7 @@ public sealed class DrillCluster : HaStackCluster
     {
         var state = await Patroni.GetClusterAsync(ct);
         return state.Members.Count(m => m.IsLeader) == 1
-               && state.Members.Any(m => m.Role == "sync_standby" && m.State is "running" or "streaming")
+               && state.Members.Any(m => m.Role is "sync_standby" or "quorum_standby" && m.State is "running" or "streaming")
                && await StreamingReplicaCountAsync(ct) == NodeNames.Count - 1;
     }
 

@@ -159,10 +159,10 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
     }
 
     private static Task<int> ServerConnectionsAsync(HttpClient exporter, string user) =>
-        SumPoolMetricsAsync(exporter, user, "pgbouncer_server_active_connections", "pgbouncer_server_idle_connections", "pgbouncer_server_used_connections");
+        SumPoolMetricsAsync(exporter, user, "pgbouncer_pools_server_active_connections", "pgbouncer_pools_server_idle_connections", "pgbouncer_pools_server_used_connections");
 
     private static Task<int> ClientConnectionsAsync(HttpClient exporter, string user) =>
-        SumPoolMetricsAsync(exporter, user, "pgbouncer_active_clients", "pgbouncer_waiting_clients");
+        SumPoolMetricsAsync(exporter, user, "pgbouncer_pools_client_active_connections", "pgbouncer_pools_client_waiting_connections");
 
     /// <summary>Sums the exporter's gauges of one pool: database <c>app</c>, the given user.</summary>
     private static async Task<int> SumPoolMetricsAsync(HttpClient exporter, string user, params string[] metrics)
