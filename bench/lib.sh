@@ -2,7 +2,9 @@
 # AppHost, exactly as scripts/start.sh does, and wait for its "HaStack is ready" line.
 set -euo pipefail
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BASE_IMAGE=$("$BENCH_ROOT/scripts/prepare.sh")
+BASE_IMAGE=$("$BENCH_ROOT/scripts/prepare.sh" trixie bookworm)
+# The platform under test: HASTACK_PG=17 (default: PostgreSQL 17 / Patroni 4) or 15 (PostgreSQL 15 / Patroni 3.0).
+HASTACK_PG=${HASTACK_PG:-17}
 APPHOST_PID=""
 APPHOST_LOG=""
 
@@ -11,7 +13,8 @@ start_stack() {
   APPHOST_LOG=$(mktemp /tmp/hastack-bench-apphost.XXXX.log)
   START_NS=$(date +%s%N)
   (cd "$BENCH_ROOT" && exec dotnet run --project AppHost --launch-profile http -- \
-      --HaStack:BaseImage="$BASE_IMAGE" --HaStack:Grafana=false --HaStack:Persistent=false "$@") >"$APPHOST_LOG" 2>&1 &
+      --HaStack:BaseImage="$BASE_IMAGE" --HaStack:PostgresVersion="$HASTACK_PG" --HaStack:Grafana=false \
+      --HaStack:Persistent=false "$@") >"$APPHOST_LOG" 2>&1 &
   APPHOST_PID=$!
   trap stop_stack EXIT
 }
@@ -49,9 +52,20 @@ container() {
 # leader: the name of the Patroni leader, asked of pg-1's REST API.
 leader() {
   docker exec "$(container pg-1)" curl -s localhost:8008/cluster | python3 -c \
-    'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] in ("leader","master")))'
+    'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] == "leader"))'
 }
 
+
+# platform: what runs, as the running stack reports it (PostgreSQL and Patroni versions, effective timing).
+platform() {
+  local c; c=$(container pg-1)
+  local pg patroni timing
+  pg=$(docker exec "$c" psql -Atq -c "SHOW server_version" 2>/dev/null | cut -d' ' -f1)
+  patroni=$(docker exec "$c" curl -s localhost:8008/patroni | python3 -c 'import sys,json; print(json.load(sys.stdin)["patroni"]["version"])')
+  timing=$(docker exec "$c" curl -s localhost:8008/config | python3 -c \
+    'import sys,json; c=json.load(sys.stdin); print(f"ttl {c[\"ttl\"]} / loop_wait {c[\"loop_wait\"]} / retry_timeout {c[\"retry_timeout\"]}, synchronous_mode {c.get(\"synchronous_mode\")}")')
+  echo "PostgreSQL $pg, Patroni $patroni, $timing"
+}
 
 machine() {
   echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), $(uname -r), Docker $(docker version --format '{{.Server.Version}}')"

@@ -9,7 +9,9 @@ namespace HaStack.AppHost.Patroni;
 /// <summary>
 /// Publishes each node's current Patroni role (leader / sync standby / replica / down) and timeline as resource
 /// properties, so the Aspire dashboard follows failovers. Asks Patroni's <c>/cluster</c> once a second on whichever
-/// node answers first; only changes are published.
+/// node answers first; only changes are published. Also publishes the timing and synchronous mode that Patroni's
+/// <c>/config</c> reports (read every <see cref="s_configInterval"/>), highlighted in each node's details, so nobody
+/// mistakes which profile a measured time belongs to.
 /// </summary>
 internal sealed class PatroniRoleWatcher(
     DistributedApplicationModel model,
@@ -17,7 +19,10 @@ internal sealed class PatroniRoleWatcher(
     ILogger<PatroniRoleWatcher> logger) : BackgroundService
 {
     public const string TimelinePropertyName = "patroni.timeline";
+    public const string TimingPropertyName = "patroni.timing";
+    public const string SynchronousModePropertyName = "patroni.synchronous_mode";
     private static readonly TimeSpan s_interval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_configInterval = TimeSpan.FromSeconds(15);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -32,9 +37,31 @@ internal sealed class PatroniRoleWatcher(
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
         var published = new Dictionary<string, string>();
+        var configReadAt = DateTime.MinValue;
+        string? publishedConfig = null;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var members = await ReadClusterAsync(http, nodes, stoppingToken).ConfigureAwait(false);
+            if (DateTime.UtcNow - configReadAt > s_configInterval
+                && await ReadAsync<DynamicConfig>(http, nodes, "config", stoppingToken).ConfigureAwait(false) is { } config)
+            {
+                configReadAt = DateTime.UtcNow;
+                var timing = $"ttl {config.Ttl} s, loop_wait {config.LoopWait} s, retry_timeout {config.RetryTimeout} s";
+                var mode = config.SynchronousModeName;
+                if (publishedConfig != timing + "|" + mode)
+                {
+                    publishedConfig = timing + "|" + mode;
+                    logger.LogInformation("Patroni timing (from /config): {Timing}; synchronous_mode {Mode}", timing, mode);
+                    foreach (var node in nodes)
+                    {
+                        await notifications.PublishUpdateAsync(node, s => s with
+                        {
+                            Properties = Set(Set(s.Properties, TimingPropertyName, timing, highlighted: true), SynchronousModePropertyName, mode, highlighted: true),
+                        }).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            var members = (await ReadAsync<ClusterResponse>(http, nodes, "cluster", stoppingToken).ConfigureAwait(false))?.Members;
             foreach (var node in nodes)
             {
                 var member = members?.FirstOrDefault(m => m.Name == node.Name);
@@ -66,31 +93,50 @@ internal sealed class PatroniRoleWatcher(
         _ => member.State is "running" or "streaming" ? member.Role : $"{member.Role} ({member.State})",
     };
 
-    private async Task<IReadOnlyList<ClusterMember>?> ReadClusterAsync(HttpClient http, PatroniNodeResource[] nodes, CancellationToken ct)
+    /// <summary>A REST resource from whichever node answers first; null when none does.</summary>
+    private async Task<T?> ReadAsync<T>(HttpClient http, PatroniNodeResource[] nodes, string path, CancellationToken ct)
+        where T : class
     {
         foreach (var node in nodes)
         {
             try
             {
-                var cluster = await http.GetFromJsonAsync<ClusterResponse>($"{node.RestEndpoint.Url}/cluster", ct).ConfigureAwait(false);
-                if (cluster?.Members is { } members)
+                if (await http.GetFromJsonAsync<T>($"{node.RestEndpoint.Url}/{path}", ct).ConfigureAwait(false) is { } result)
                 {
-                    return members;
+                    return result;
                 }
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
             {
-                logger.LogDebug("Patroni /cluster on {Node} did not answer: {Error}", node.Name, ex.Message);
+                logger.LogDebug("Patroni /{Path} on {Node} did not answer: {Error}", path, node.Name, ex.Message);
             }
         }
 
         return null;
     }
 
-    private static ImmutableArray<ResourcePropertySnapshot> Set(ImmutableArray<ResourcePropertySnapshot> properties, string name, object value)
+    private static ImmutableArray<ResourcePropertySnapshot> Set(ImmutableArray<ResourcePropertySnapshot> properties, string name, object value, bool highlighted = false)
     {
         var existing = properties.FirstOrDefault(p => p.Name == name);
-        return existing is null ? properties.Add(new(name, value)) : properties.Replace(existing, existing with { Value = value });
+        return existing is null
+            ? properties.Add(new(name, value) { IsHighlighted = highlighted })
+            : properties.Replace(existing, existing with { Value = value, IsHighlighted = highlighted });
+    }
+
+    /// <summary>The part of Patroni's <c>GET /config</c> shown on the dashboard.</summary>
+    private sealed record DynamicConfig(
+        [property: JsonPropertyName("ttl")] int Ttl,
+        [property: JsonPropertyName("loop_wait")] int LoopWait,
+        [property: JsonPropertyName("retry_timeout")] int RetryTimeout,
+        [property: JsonPropertyName("synchronous_mode")] System.Text.Json.JsonElement? SynchronousMode,
+        [property: JsonPropertyName("synchronous_mode_strict")] bool SynchronousModeStrict)
+    {
+        public string SynchronousModeName => SynchronousMode switch
+        {
+            { ValueKind: System.Text.Json.JsonValueKind.True } => SynchronousModeStrict ? "strict" : "on",
+            { ValueKind: System.Text.Json.JsonValueKind.String } s => s.GetString() ?? "off",
+            _ => "off",
+        };
     }
 
     private sealed record ClusterResponse([property: JsonPropertyName("members")] List<ClusterMember>? Members);

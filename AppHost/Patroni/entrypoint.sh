@@ -7,7 +7,6 @@ set -eu
 : "${HASTACK_CHECKPOINT_TIMEOUT:=300}"
 export HASTACK_CHECKPOINT_TIMEOUT
 data=/var/lib/postgresql/data
-mkdir -p "$data" && chmod 0700 "$data"
 
 if [ -f "$data/PG_VERSION" ]; then
   found=$(cat "$data/PG_VERSION")
@@ -18,5 +17,6 @@ if [ -f "$data/PG_VERSION" ]; then
   fi
 fi
 
+mkdir -p "$data" && chmod 0700 "$data"
 envsubst < /etc/patroni/patroni.yml > /tmp/patroni.yml
 exec patroni /tmp/patroni.yml

@@ -12,7 +12,7 @@ echo "ready after $(wait_ready) s" >&2
 leader_name=$(leader)
 leader_c=$(container "$leader_name")
 client_c=$(container "$(docker exec "$leader_c" curl -s localhost:8008/cluster | python3 -c \
-  'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] not in ("leader","master")))')")
+  'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] != "leader"))')")
 pw=$(docker exec "$leader_c" printenv HASTACK_APP_PASSWORD)
 bench() { docker exec -e PGPASSWORD="$pw" "$client_c" pgbench -U app "$@"; }
 
@@ -44,6 +44,7 @@ PY
 }
 
 echo "machine: $(machine)"
+echo "platform: $(platform)"
 echo "| run | tps | latency avg (ms) | failed tx | lag samples | replica lag bytes median / p99 / max | replica lag s median / p99 / max |"
 echo "|---|---|---|---|---|---|---|"
 run "8 clients, direct to leader ($leader_name:5432)" -h "$leader_name" -p 5432 -c 8

@@ -15,5 +15,6 @@ done
 warm=()
 for _ in $(seq 1 "$runs"); do warm+=("$(measure)"); done
 echo "machine: $(machine)"
+echo "platform: PostgreSQL $HASTACK_PG (HaStack:PostgresVersion), fast timing"
 echo "cold (images built): ${cold[*]} s"
 echo "warm (images cached): ${warm[*]} s"

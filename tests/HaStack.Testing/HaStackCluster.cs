@@ -88,6 +88,18 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
         return await parameter.GetValueAsync(ct) ?? throw new InvalidOperationException($"{name} has no value");
     }
 
+    /// <summary>Patroni member name → container name in the engine, as the AppHost created them.</summary>
+    public IReadOnlyDictionary<string, string> Containers =>
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Patroni.PatroniNodeResource>()
+            .ToDictionary(n => n.Name, n => n.ContainerName);
+
+    /// <summary>A container resource's id in the engine, as Aspire reports it (for pause, kill, exec).</summary>
+    public string ContainerIdOf(string resource) =>
+        App.ResourceNotifications.TryGetCurrentState(resource, out var state)
+        && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "container.id")?.Value is string id && id.Length > 0
+            ? id
+            : throw new InvalidOperationException($"{resource} has no container id yet");
+
     /// <summary>Host-side URL of a resource's endpoint.</summary>
     public Uri GetEndpoint(string resource, string endpoint) => App.GetEndpoint(resource, endpoint);
 

@@ -52,6 +52,10 @@ public sealed class PatroniApi(IReadOnlyDictionary<string, Uri> nodes, string re
     public async Task<System.Text.Json.JsonElement> GetNodeStatusAsync(string node, CancellationToken ct) =>
         await _http.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri(nodes[node], "/patroni"), ct);
 
+    /// <summary><c>GET /config</c> of one node: the dynamic configuration in etcd (ttl, loop_wait, retry_timeout, modes).</summary>
+    public async Task<System.Text.Json.JsonElement> GetConfigAsync(string node, CancellationToken ct) =>
+        await _http.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri(nodes[node], "/config"), ct);
+
     /// <summary><c>POST /switchover</c> (authenticated): a planned move of the leader lock.</summary>
     public async Task SwitchoverAsync(string leader, string? candidate, CancellationToken ct)
     {

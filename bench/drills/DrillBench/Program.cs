@@ -1,11 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using Aspire.Hosting.ApplicationModel;
-using HaStack.AppHost.Patroni;
 using HaStack.FailoverDrill.Cli;
 using HaStack.FailoverDrill.Drills;
 using HaStack.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 // Runs N drills of one kind in a row against a fresh stack started like the tests start it (real containers), with
@@ -17,21 +14,25 @@ var kind = Enum.Parse<DrillKind>(options.GetValueOrDefault("--kind", "crash"), i
 var rounds = int.Parse(options.GetValueOrDefault("--rounds", "1"), CultureInfo.InvariantCulture);
 var timing = options.GetValueOrDefault("--timing", "fast");
 var sync = options.GetValueOrDefault("--sync", "on");
+var version = options.GetValueOrDefault("--version", "17");
 var output = options.GetValueOrDefault("--out");
 
-string[] stackArguments = [$"--HaStack:Timing={timing}", $"--HaStack:SynchronousMode={sync}"];
+string[] stackArguments = [$"--HaStack:PostgresVersion={version}", $"--HaStack:Timing={timing}", $"--HaStack:SynchronousMode={sync}"];
 var cluster = new BenchCluster(stackArguments);
-Console.Error.WriteLine($"starting the stack (timing {timing}, synchronous_mode {sync})…");
+Console.Error.WriteLine($"starting the stack (PostgreSQL {version}, timing {timing}, synchronous_mode {sync})…");
 await cluster.InitializeAsync();
 try
 {
-    var containers = cluster.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniNodeResource>()
-        .ToDictionary(n => n.Name, n => n.ContainerName);
+    var containers = cluster.Containers;
+    var first = cluster.NodeNames[0];
+    var patroniVersion = (await cluster.Patroni.GetNodeStatusAsync(first, default)).GetProperty("patroni").GetProperty("version").GetString();
+    var serverVersion = await cluster.QueryAsync<string>("app", "SHOW server_version");
+    Console.WriteLine($"platform: PostgreSQL {serverVersion}, Patroni {patroniVersion}");
     var target = new DrillTarget(
         [.. cluster.Patroni.Nodes.Values],
         await cluster.GetConnectionStringAsync("app"),
         await cluster.GetConnectionStringAsync("app-direct"),
-        PatroniCluster.RestUser,
+        HaStack.AppHost.Patroni.PatroniCluster.RestUser,
         await cluster.GetParameterAsync("patroni-rest-password"),
         "docker kill {container}",
         "docker start {container}",
@@ -59,7 +60,8 @@ try
     Console.WriteLine(summary.ToTable());
     if (output is not null)
     {
-        await File.WriteAllTextAsync(output, JsonSerializer.Serialize(new { kind, timing, sync, rounds, summary, reports }, DrillReport.JsonOptions));
+        await File.WriteAllTextAsync(output, JsonSerializer.Serialize(
+            new { kind, timing, sync, rounds, postgres = serverVersion, patroni = patroniVersion, summary, reports }, DrillReport.JsonOptions));
     }
 
     return summary.Passed == rounds && summary.LostWrites == 0 ? 0 : 1;

@@ -1,9 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Aspire.Hosting.ApplicationModel;
-using HaStack.AppHost.Patroni;
 using HaStack.FailoverDrill.Drills;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FailoverDrill.Tests.Integration;
 
@@ -11,7 +8,7 @@ namespace FailoverDrill.Tests.Integration;
 /// The default stack (leader + sync standby, synchronous_mode on, fast timing) with the drill service, shared by the
 /// drill tests: every test leaves it healthy for the next (each drill waits for the old leader's rejoin).
 /// </summary>
-public sealed class DrillCluster : HaStackCluster
+public class DrillCluster : HaStackCluster
 {
     /// <summary>A drill from precondition to cleanup, rejoin included.</summary>
     public static TimeSpan DrillTimeout => Timeouts.Scaled(300);
@@ -27,11 +24,6 @@ public sealed class DrillCluster : HaStackCluster
                      ?? throw new InvalidOperationException("empty drill report");
         return (response.StatusCode, report);
     }
-
-    /// <summary>Member name → container name, as the AppHost created them.</summary>
-    public IReadOnlyDictionary<string, string> Containers =>
-        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniNodeResource>()
-            .ToDictionary(n => n.Name, n => n.ContainerName);
 
     /// <summary>True when Patroni shows one leader, a streaming sync standby and every replica streaming.</summary>
     public async Task<bool> IsHealthyAsync(CancellationToken ct)

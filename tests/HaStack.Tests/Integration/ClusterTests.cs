@@ -19,6 +19,83 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
     }
 
     [Fact]
+    public async Task DefaultPlatformIsPostgres17UnderPatroni4WithFastTimingAndFailsafeAsPatroniReportsThem()
+    {
+        Assert.StartsWith("17.", await cluster.QueryAsync<string>("app", "SHOW server_version"));
+        foreach (var node in cluster.NodeNames)
+        {
+            var status = await cluster.Patroni.GetNodeStatusAsync(node, default);
+            Assert.StartsWith("4.0.", status.GetProperty("patroni").GetProperty("version").GetString());
+        }
+
+        var config = await cluster.Patroni.GetConfigAsync(cluster.NodeNames[0], default);
+        Assert.Equal((20, 1, 3), (config.GetProperty("ttl").GetInt32(), config.GetProperty("loop_wait").GetInt32(), config.GetProperty("retry_timeout").GetInt32()));
+        Assert.True(config.GetProperty("failsafe_mode").GetBoolean());
+
+        // The dashboard shows what Patroni reports, highlighted on every node.
+        foreach (var node in cluster.NodeNames)
+        {
+            using var cts = new CancellationTokenSource(Timeouts.Scaled(30));
+            var state = await cluster.App.ResourceNotifications.WaitForResourceAsync(node,
+                e => e.Snapshot.Properties.Any(p => p.Name == "patroni.timing"), cts.Token);
+            var timing = state.Snapshot.Properties.Single(p => p.Name == "patroni.timing");
+            Assert.Equal("ttl 20 s, loop_wait 1 s, retry_timeout 3 s", timing.Value?.ToString());
+            Assert.True(timing.IsHighlighted);
+            Assert.Equal("on", state.Snapshot.Properties.Single(p => p.Name == "patroni.synchronous_mode").Value?.ToString());
+        }
+
+        // An operator's view: patronictl inside a node lists the whole cluster.
+        var list = await Docker.RunAsync("exec", cluster.Containers[cluster.NodeNames[0]], "patronictl", "-c", "/tmp/patroni.yml", "list");
+        Assert.All(cluster.NodeNames, node => Assert.Contains(node, list));
+        Assert.Contains("Leader", list);
+        Assert.Contains("Sync Standby", list);
+    }
+
+    [Fact]
+    public async Task ThousandTransactionsWithPreparedAndAutoPreparedCommandsRunThroughAppWithoutAnError()
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(await cluster.GetConnectionStringAsync("app"))
+        {
+            MaxAutoPrepare = 10,
+            AutoPrepareMinUsages = 2,
+        }.ConnectionString;
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using (var create = dataSource.CreateCommand("CREATE TABLE IF NOT EXISTS prepared_writes (id int PRIMARY KEY, worker int NOT NULL)"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        // Eight workers share PgBouncer's server connections, so a statement prepared on one is used on another.
+        const int workers = 8, perWorker = 125;
+        var explicitlyPrepared = 0;
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(async worker =>
+        {
+            for (var i = 0; i < perWorker; i++)
+            {
+                await using var connection = await dataSource.OpenConnectionAsync();
+                await using var transaction = await connection.BeginTransactionAsync();
+                await using var insert = new NpgsqlCommand("INSERT INTO prepared_writes (id, worker) VALUES ($1, $2)", connection, transaction);
+                insert.Parameters.Add(new() { Value = worker * perWorker + i });
+                insert.Parameters.Add(new() { Value = worker });
+                await insert.PrepareAsync();
+                if (insert.IsPrepared)
+                {
+                    Interlocked.Increment(ref explicitlyPrepared);
+                }
+
+                await insert.ExecuteNonQueryAsync();
+                await using var count = new NpgsqlCommand("SELECT count(*) FROM prepared_writes WHERE worker = $1", connection, transaction);
+                count.Parameters.Add(new() { Value = worker });
+                Assert.Equal(i + 1L, (long)(await count.ExecuteScalarAsync())!);
+                await transaction.CommitAsync();
+            }
+        }));
+
+        Assert.Equal(workers * perWorker, explicitlyPrepared);
+        Assert.Equal(workers * perWorker, (long)(await dataSource.CreateCommand("SELECT count(*) FROM prepared_writes").ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task RowWrittenThroughAppIsReadBackThroughAppRoFromAReplica()
     {
         var marker = Guid.NewGuid().ToString("N");

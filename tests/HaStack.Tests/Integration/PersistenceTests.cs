@@ -1,4 +1,7 @@
-using System.Diagnostics;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using HaStack.AppHost.Patroni;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HaStack.Tests.Integration;
 
@@ -32,11 +35,70 @@ public class PersistenceTests
         {
             foreach (var volume in await VolumesAsync(name))
             {
-                await DockerAsync("volume", "rm", "-f", volume);
+                await Docker.RunAsync("volume", "rm", "-f", volume);
             }
         }
 
         Assert.Empty(await VolumesAsync(name));
+    }
+
+    [Fact]
+    public async Task DataOfAnotherPostgresMajorVersionIsRefusedWithTheSettingAndTheVolumeAndLeftUntouched()
+    {
+        var name = "hastack-test-" + Guid.NewGuid().ToString("N")[..8];
+        string[] volumes = [$"{name}-pg-1-data", $"{name}-pg-2-data"];
+        try
+        {
+            // Volumes as PostgreSQL 15 leaves them (PG_VERSION says 15), plus a file that must survive.
+            foreach (var volume in volumes)
+            {
+                await Docker.RunAsync("run", "--rm", "-v", $"{volume}:/data", Docker.BaseImage("trixie"),
+                    "sh", "-c", "echo 15 > /data/PG_VERSION && echo keep > /data/marker");
+            }
+
+            using var cts = new CancellationTokenSource(Timeouts.ClusterStart);
+            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+                ["--HaStack:Persistent=true", $"--HaStack:Name={name}", "--HaStack:EtcdMembers=1", "--HaStack:Grafana=false"], cts.Token);
+            await using var app = await builder.BuildAsync(cts.Token);
+            // The start never completes (the router waits for nodes that refuse to run): watch it, then cancel it.
+            using var startCts = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+            var starting = app.StartAsync(startCts.Token);
+            var containers = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniNodeResource>()
+                .ToDictionary(n => n.Name, n => n.ContainerName);
+
+            foreach (var (node, container) in containers)
+            {
+                await app.ResourceNotifications.WaitForResourceAsync(node, KnownResourceStates.Exited, cts.Token);
+                var (_, stdout, stderr) = await Docker.TryRunAsync("logs", container);
+                var log = stdout + stderr;
+                Assert.Contains($"HaStack: {node} refuses to start: its data volume '{name}-{node}-data' holds PostgreSQL 15 data, but HaStack:PostgresVersion is 17.", log);
+                Assert.Contains("--HaStack:PostgresVersion=15", log);
+                Assert.DoesNotContain("initdb", log);
+            }
+
+            await startCts.CancelAsync();
+            try
+            {
+                await starting;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await app.StopAsync(cts.Token);
+            foreach (var volume in volumes)
+            {
+                var content = await Docker.RunAsync("run", "--rm", "-v", $"{volume}:/data", Docker.BaseImage("trixie"), "sh", "-c", "cat /data/PG_VERSION /data/marker; ls /data | wc -l");
+                Assert.Equal(["15", "keep", "2"], content.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            }
+        }
+        finally
+        {
+            foreach (var volume in await VolumesAsync(name))
+            {
+                await Docker.TryRunAsync("volume", "rm", "-f", volume);
+            }
+        }
     }
 
     private sealed class ConfiguredCluster(string[] arguments) : HaStackCluster
@@ -45,20 +107,6 @@ public class PersistenceTests
     }
 
     private static async Task<string[]> VolumesAsync(string stackName) =>
-        (await DockerAsync("volume", "ls", "-q", "--filter", $"name={stackName}-"))
+        (await Docker.RunAsync("volume", "ls", "-q", "--filter", $"name={stackName}-"))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static async Task<string> DockerAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return output;
-    }
 }

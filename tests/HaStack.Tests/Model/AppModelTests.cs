@@ -46,10 +46,13 @@ public class AppModelTests
         Assert.DoesNotContain("grafana", names);
     }
 
-    [Fact]
-    public async Task PatroniNodesAdvertiseTheirResourceNamesAndUseFastTimingWhenAsked()
+    [Theory]
+    [InlineData("17", "20", "1", "3", "true")]
+    [InlineData("15", "5", "1", "2", "false")]
+    public async Task PatroniNodesAdvertiseTheirResourceNamesAndUseTheirPlatformsFastTimingWhenAsked(
+        string version, string ttl, string loopWait, string retryTimeout, string failsafe)
     {
-        var model = await BuildModelAsync("--HaStack:Timing=fast", "--HaStack:SynchronousMode=strict");
+        var model = await BuildModelAsync($"--HaStack:PostgresVersion={version}", "--HaStack:Timing=fast", "--HaStack:SynchronousMode=strict");
         var node = (IResourceWithEnvironment)model.Resources.Single(r => r.Name == "pg-2");
 #pragma warning disable CS0618 // The replacement builder API is heavier than this one-line read of a model.
         var env = await node.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
@@ -59,9 +62,40 @@ public class AppModelTests
         Assert.Equal("pg-2:5432", env["PATRONI_POSTGRESQL_CONNECT_ADDRESS"]);
         Assert.Equal("pg-2:8008", env["PATRONI_RESTAPI_CONNECT_ADDRESS"]);
         Assert.Equal("etcd-1:2379,etcd-2:2379,etcd-3:2379", env["PATRONI_ETCD3_HOSTS"]);
-        Assert.Equal(("5", "1", "2"), (env["PATRONI_TTL"], env["PATRONI_LOOP_WAIT"], env["PATRONI_RETRY_TIMEOUT"]));
+        Assert.Equal((ttl, loopWait, retryTimeout), (env["PATRONI_TTL"], env["PATRONI_LOOP_WAIT"], env["PATRONI_RETRY_TIMEOUT"]));
         Assert.Equal(("true", "true"), (env["HASTACK_SYNCHRONOUS_MODE"], env["HASTACK_SYNCHRONOUS_MODE_STRICT"]));
+        Assert.Equal(failsafe, env["HASTACK_FAILSAFE_MODE"]);
         Assert.StartsWith("{pg-superuser-password", env["PATRONI_SUPERUSER_PASSWORD"]);
+    }
+
+    [Theory]
+    [InlineData(null, "17", "trixie")]
+    [InlineData("15", "15", "bookworm")]
+    public async Task PostgresVersionSelectsTheNodeImagesReleaseAndEveryOtherComponentBuildsOnTrixie(string? version, string major, string release)
+    {
+        var model = await BuildModelAsync(version is null
+            ? ["--HaStack:BaseImage=local/base:{release}"]
+            : ["--HaStack:BaseImage=local/base:{release}", $"--HaStack:PostgresVersion={version}"]);
+        IReadOnlyDictionary<string, object> BuildArgs(string name) =>
+            model.Resources.Single(r => r.Name == name).Annotations.OfType<DockerfileBuildAnnotation>().Single().BuildArguments!;
+
+        Assert.Equal($"local/base:{release}", BuildArgs("pg-1")["BASE_IMAGE"]);
+        Assert.Equal(major, BuildArgs("pg-2")["PG_MAJOR"]);
+        foreach (var shared in new[] { "etcd-1", "router", "pgbouncer", "prometheus" })
+        {
+            Assert.Equal("local/base:trixie", BuildArgs(shared)["BASE_IMAGE"]);
+        }
+    }
+
+    [Fact]
+    public async Task QuorumModeIsPassedToPatroniAsItsOwnSynchronousModeValue()
+    {
+        var model = await BuildModelAsync("--HaStack:SynchronousMode=quorum", "--HaStack:Replicas=2");
+#pragma warning disable CS0618 // The replacement builder API is heavier than this one-line read of a model.
+        var env = await ((IResourceWithEnvironment)model.Resources.Single(r => r.Name == "pg-3")).GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+
+        Assert.Equal(("quorum", "false"), (env["HASTACK_SYNCHRONOUS_MODE"], env["HASTACK_SYNCHRONOUS_MODE_STRICT"]));
     }
 
     [Fact]
@@ -108,7 +142,10 @@ public class AppModelTests
     [InlineData("Replicas", "0", "HaStack:Replicas is '0'; allowed: a whole number from 1 to 8.")]
     [InlineData("EtcdMembers", "2", "HaStack:EtcdMembers is '2'; allowed: 1 or 3")]
     [InlineData("Timing", "turbo", "HaStack:Timing is 'turbo'; allowed: default, fast.")]
-    [InlineData("SynchronousMode", "maybe", "HaStack:SynchronousMode is 'maybe'; allowed: off, on, strict.")]
+    [InlineData("SynchronousMode", "maybe", "HaStack:SynchronousMode is 'maybe'; allowed: off, on, strict, quorum.")]
+    [InlineData("PostgresVersion", "16", "HaStack:PostgresVersion is '16'; allowed: 17 (PostgreSQL 17 under Patroni 4.0 on Debian trixie) or 15 (PostgreSQL 15 under Patroni 3.0 on Debian bookworm).")]
+    [InlineData("PostgresVersion", "latest", "HaStack:PostgresVersion is 'latest'; allowed: 17")]
+    [InlineData("BaseImage", "debian:bookworm-slim", "HaStack:BaseImage is 'debian:bookworm-slim'; allowed: an image name containing {release}")]
     [InlineData("Grafana", "yes", "HaStack:Grafana is 'yes'; allowed: true or false.")]
     public void InvalidSettingIsRejectedWithItsNameAndWhatIsAllowed(string key, string value, string message)
     {
@@ -117,6 +154,29 @@ public class AppModelTests
         var error = Assert.Throws<HaStackConfigurationException>(() => HaStackOptions.Load(configuration));
 
         Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void QuorumModeOnPostgres15IsRefusedWithTheReason()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(
+            [new("HaStack:PostgresVersion", "15"), new("HaStack:SynchronousMode", "quorum")]).Build();
+
+        var error = Assert.Throws<HaStackConfigurationException>(() => HaStackOptions.Load(configuration));
+
+        Assert.Contains("HaStack:SynchronousMode is 'quorum' with HaStack:PostgresVersion=15; quorum commit needs Patroni 4", error.Message);
+        Assert.Contains("Allowed here: off, on, strict.", error.Message);
+    }
+
+    [Fact]
+    public async Task AppHostWithAnUnknownPostgresVersionExitsBeforeStartingAnything()
+    {
+        var (exitCode, stdout, stderr) = await RunAppHostAsync("--HaStack:PostgresVersion=14");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("HaStack:PostgresVersion is '14'; allowed: 17", stderr);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+        Assert.DoesNotContain("Distributed application started", stdout);
     }
 
     [Fact]

@@ -1,0 +1,7 @@
+namespace FailoverDrill.Tests.Integration;
+
+/// <summary>The seed's platform: PostgreSQL 15 under Patroni 3.0 (Debian bookworm), with the drill service.</summary>
+public sealed class Postgres15Cluster : DrillCluster
+{
+    protected override IEnumerable<string> Arguments => ["--HaStack:PostgresVersion=15"];
+}
