@@ -3,6 +3,7 @@
 # Usage: scripts/prepare.sh [release ...]   (Debian releases whose base image is needed; default: trixie)
 #   trixie   PostgreSQL 17 / Patroni 4 nodes, and every other component on both platforms
 #   bookworm PostgreSQL 15 / Patroni 3.0 nodes (HaStack:PostgresVersion=15)
+# With HASTACK_PREPARE_BROWSER=1 it also installs Chromium for the browser tests.
 # Idempotent: every step is skipped when its result is already there. Works unchanged where Docker Desktop runs.
 # Prints, as its last line, the base image pattern to build from ({release} stands for the Debian release); the
 # AppHost reads it as HaStack:BaseImage.
@@ -54,7 +55,13 @@ if ! docker buildx version >/dev/null 2>&1; then
   docker buildx version >/dev/null
 fi
 
-# 3. The Debian base images: pulled, or made with debootstrap where no registry is reachable. One pattern serves
+# 3. Chromium, for the tests that check the Aspire dashboard in a real browser (only when asked: scripts/test.sh).
+if [ "${HASTACK_PREPARE_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  log "installing Debian's chromium (the dashboard tests drive it with Playwright)"
+  apt_install chromium
+fi
+
+# 4. The Debian base images: pulled, or made with debootstrap where no registry is reachable. One pattern serves
 #    every release, so either all come from the registry or all are made here.
 have_or_pull() { docker image inspect "$1" >/dev/null 2>&1 || timeout 60 docker pull -q "$1" >/dev/null 2>&1; }
 pulled=1

@@ -19,6 +19,9 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
     /// <summary>Extra AppHost arguments, e.g. <c>--HaStack:Replicas=2</c>; later ones win.</summary>
     protected virtual IEnumerable<string> Arguments => [];
 
+    /// <summary>Runs the Aspire dashboard too (the testing builder leaves it off), for tests that look at it.</summary>
+    protected virtual bool EnableDashboard => false;
+
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The cluster is not started.");
 
     public PatroniApi Patroni { get; private set; } = null!;
@@ -33,7 +36,8 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
             "--HaStack:Persistent=false", "--HaStack:Grafana=false", "--HaStack:Timing=fast",
             .. Arguments,
         ];
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args, cts.Token);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            new DistributedApplicationTestingBuilderOptions { EnableDashboard = EnableDashboard }, args, cts.Token);
         _app = await builder.BuildAsync(cts.Token);
         try
         {

@@ -1,3 +1,4 @@
+using Microsoft.Playwright;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
@@ -5,7 +6,7 @@ using Npgsql;
 namespace HaStack.Tests.Integration;
 
 /// <summary>The default cluster (a leader and a sync standby) as clients and operators see it.</summary>
-public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster>
+public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardCluster>
 {
     [Fact]
     public async Task ClusterHasExactlyOneLeaderAndAStreamingSyncStandby()
@@ -49,6 +50,28 @@ public class ClusterTests(HaStackCluster cluster) : IClassFixture<HaStackCluster
         Assert.All(cluster.NodeNames, node => Assert.Contains(node, list));
         Assert.Contains("Leader", list);
         Assert.Contains("Sync Standby", list);
+    }
+
+    [Fact]
+    public async Task DashboardShowsEachNodesPatroniTimingAndSynchronousModeInItsDetailsInABrowser()
+    {
+        using var cts = new CancellationTokenSource(Timeouts.Scaled(120));
+        await using var browser = await DashboardBrowser.OpenAsync(cluster.App, cluster.NodeNames[0], cts.Token);
+        foreach (var node in cluster.NodeNames)
+        {
+            await browser.OpenDetailsAsync(node);
+            try
+            {
+                // Highlighted properties are listed without "Show all properties": a person sees them at once.
+                await Assertions.Expect(browser.Page.GetByText("patroni.timing", new() { Exact = true })).ToBeVisibleAsync();
+                await Assertions.Expect(browser.Page.GetByText("ttl 20 s, loop_wait 1 s, retry_timeout 3 s", new() { Exact = true })).ToBeVisibleAsync();
+                await Assertions.Expect(browser.Page.GetByText("patroni.synchronous_mode", new() { Exact = true })).ToBeVisibleAsync();
+            }
+            catch (PlaywrightException ex)
+            {
+                throw new Xunit.Sdk.XunitException($"{node}'s details do not show Patroni's timing ({ex.Message}); screenshot: {await browser.ScreenshotAsync("dashboard-" + node)}");
+            }
+        }
     }
 
     [Fact]

@@ -23,7 +23,9 @@ public class HealthyClusterTests(ProbeCluster cluster) : IClassFixture<ProbeClus
         var readiness = status.GetProperty("failoverReadiness");
         Assert.True(readiness.GetProperty("ready").GetBoolean(), readiness.GetProperty("reason").GetString());
         Assert.Equal(patroni.Members.Single(m => m.Role == "sync_standby").Name, readiness.GetProperty("candidate").GetString());
-        Assert.Equal(6, readiness.GetProperty("expectedFailoverSeconds").GetDouble()); // fast profile: ttl 5 + loop_wait 1
+        Assert.Equal(21, readiness.GetProperty("expectedFailoverSeconds").GetDouble()); // fast profile on 17: ttl 20 + loop_wait 1
+        var settings = status.GetProperty("settings");
+        Assert.Equal((20, 1, 3), (settings.GetProperty("ttl").GetInt32(), settings.GetProperty("loopWait").GetInt32(), settings.GetProperty("retryTimeout").GetInt32()));
         Assert.Equal(1, status.GetProperty("syncStandbys").GetInt32());
         foreach (var node in cluster.NodeNames)
         {
@@ -108,6 +110,7 @@ public class HealthyClusterTests(ProbeCluster cluster) : IClassFixture<ProbeClus
         Assert.Contains("✓ failover ready", text.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("✗", text.Stdout, StringComparison.Ordinal);
         Assert.Contains("Healthy:", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Patroni timing (read back from /config): ttl 20 s, loop_wait 1 s, retry_timeout 3 s", text.Stdout, StringComparison.Ordinal);
         Assert.Equal(0, json.ExitCode);
         using var report = JsonDocument.Parse(json.Stdout);
         Assert.Equal("Healthy", report.RootElement.GetProperty("verdict").GetString());
