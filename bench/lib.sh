@@ -63,7 +63,7 @@ platform() {
   pg=$(docker exec "$c" psql -Atq -c "SHOW server_version" 2>/dev/null | cut -d' ' -f1)
   patroni=$(docker exec "$c" curl -s localhost:8008/patroni | python3 -c 'import sys,json; print(json.load(sys.stdin)["patroni"]["version"])')
   timing=$(docker exec "$c" curl -s localhost:8008/config | python3 -c \
-    'import sys,json; c=json.load(sys.stdin); print(f"ttl {c[\"ttl\"]} / loop_wait {c[\"loop_wait\"]} / retry_timeout {c[\"retry_timeout\"]}, synchronous_mode {c.get(\"synchronous_mode\")}")')
+    'import sys,json; c=json.load(sys.stdin); print("ttl %s / loop_wait %s / retry_timeout %s, synchronous_mode %s" % (c["ttl"], c["loop_wait"], c["retry_timeout"], c.get("synchronous_mode")))')
   echo "PostgreSQL $pg, Patroni $patroni, $timing"
 }
 

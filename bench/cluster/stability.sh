@@ -16,11 +16,11 @@ echo "platform: $(platform)"
 watch() { # label, seconds: prints "label: N leader changes, N timeline changes, leaders seen"
   local label=$1 seconds=$2 end=$(( $(date +%s) + $2 )) last="" changes=0 tl_changes=0 last_tl="" seen=""
   while [ "$(date +%s)" -lt "$end" ]; do
-    local now; now=$(docker exec "$pg1" curl -s -m 2 localhost:8008/cluster | python3 -c \
+    local now; now=$(docker exec "$pg1" curl -s -m 2 localhost:8008/cluster 2>/dev/null | python3 -c \
       'import sys,json
 try:
   m=[x for x in json.load(sys.stdin)["members"] if x["role"]=="leader"]
-  print(f"{m[0][\"name\"]} {m[0].get(\"timeline\",\"?\")}" if len(m)==1 else "none ?")
+  print("%s %s" % (m[0]["name"], m[0].get("timeline", "?")) if len(m) == 1 else "none ?")
 except Exception: print("unreachable ?")')
     local name=${now% *} tl=${now#* }
     if [ -n "$last" ] && [ "$name" != "$last" ]; then changes=$((changes + 1)); echo "  $(date +%T) $label: leader $last -> $name" >&2; fi
