@@ -19,6 +19,11 @@ await cluster.InitializeAsync();
 using var status = new HttpClient { BaseAddress = cluster.GetEndpoint("healthprobe", "http"), Timeout = TimeSpan.FromSeconds(3) };
 using var prometheus = new HttpClient { BaseAddress = cluster.GetEndpoint("prometheus", "http"), Timeout = TimeSpan.FromSeconds(5) };
 await WaitHealthyAsync(TimeSpan.FromMinutes(2));
+var patroniConfig = await cluster.Patroni.GetConfigAsync(cluster.NodeNames[0], default);
+var serverVersion = (await cluster.QueryAsync<string>("app", "SHOW server_version")).Split(' ')[0];
+var patroniVersion = (await cluster.Patroni.GetNodeStatusAsync(cluster.NodeNames[0], default)).GetProperty("patroni").GetProperty("version").GetString();
+var platformLine = string.Create(invariant,
+    $"PostgreSQL {serverVersion}, Patroni {patroniVersion}, timing profile `fast` as Patroni's /config reports it: ttl {patroniConfig.GetProperty("ttl").GetInt32()} / loop_wait {patroniConfig.GetProperty("loop_wait").GetInt32()} / retry_timeout {patroniConfig.GetProperty("retry_timeout").GetInt32()}");
 
 // 1. Cycle cost: the same ClusterProbe the service runs, in this process, against the same targets.
 var superuser = await cluster.GetParameterAsync("pg-superuser-password");
@@ -226,8 +231,8 @@ void WriteSection(string path)
     text.AppendLine("## HealthProbe");
     text.AppendLine();
     text.AppendLine(CultureInfo.InvariantCulture, $"Command: `bench/probe/run.sh {cycles}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC). Machine: {machine}.");
-    text.AppendLine("Stack: testing builder, 3 Patroni nodes (leader, sync standby, replica), 3 etcd members, PgBouncer, timing profile `fast`");
-    text.AppendLine("(ttl 5 / loop_wait 1), probe interval 1 s (default). Everything runs on the same 2-core machine as the probe.");
+    text.AppendLine("Stack: testing builder, 3 Patroni nodes (leader, sync standby, replica), 3 etcd members, PgBouncer; " + platformLine + ";");
+    text.AppendLine("probe interval 1 s (default). Everything runs on the same 2-core machine as the probe.");
     text.AppendLine();
     text.AppendLine("| what | result | method |");
     text.AppendLine("| --- | --- | --- |");

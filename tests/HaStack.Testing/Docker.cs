@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace HaStack.Testing;
 
 /// <summary>The container engine's CLI, for what Aspire has no API for (exec, logs, pause, volumes).</summary>
@@ -17,18 +15,8 @@ public static class Docker
     /// <summary>Runs <c>docker</c> and returns its exit code and both outputs.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> TryRunAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(cts.Token);
-        return (process.ExitCode, await stdout, await stderr);
+        var result = await CommandRunner.RunAsync("docker", args, Timeouts.Scaled(60));
+        return (result.ExitCode, result.Stdout, result.Stderr);
     }
 
     /// <summary>The Debian base image the suite builds on, for a helper container (as <c>scripts/prepare.sh</c> made it).</summary>

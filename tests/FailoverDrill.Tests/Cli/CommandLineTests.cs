@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using HaStack.FailoverDrill.Cli;
 
 namespace FailoverDrill.Tests.Cli;
@@ -38,19 +37,7 @@ public class CommandLineTests
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(string arguments)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "FailoverDrill.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
-        foreach (var argument in arguments.Split(' '))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(Timeouts.Scaled(60));
-        await process.WaitForExitAsync(cts.Token);
-        return (process.ExitCode, await stdout, await stderr);
+        var result = await CommandRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "FailoverDrill.dll"), .. arguments.Split(' ')], Timeouts.Scaled(60));
+        return (result.ExitCode, result.Stdout, result.Stderr);
     }
 }

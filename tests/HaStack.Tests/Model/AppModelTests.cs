@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
@@ -6,6 +5,7 @@ using Aspire.Hosting.Testing;
 using HaStack.AppHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace HaStack.Tests.Model;
 
@@ -15,6 +15,9 @@ public class AppModelTests
     private static async Task<DistributedApplicationModel> BuildModelAsync(params string[] args)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args);
+        // Disposing an app that never started sometimes waits out the host's whole shutdown timeout (30 s by
+        // default, measured here); nothing runs that needs it.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
         await using var app = await builder.BuildAsync();
         return app.Services.GetRequiredService<DistributedApplicationModel>();
     }
@@ -219,28 +222,7 @@ public class AppModelTests
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAppHostAsync(params string[] args)
     {
-        var appHostDll = Path.Combine(AppContext.BaseDirectory, "AppHost.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(appHostDll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+        var result = await CommandRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "AppHost.dll"), .. args], TimeSpan.FromSeconds(60));
+        return (result.ExitCode, result.Stdout, result.Stderr);
     }
 }
