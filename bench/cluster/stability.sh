@@ -52,4 +52,4 @@ for n in $(docker ps --format '{{.Names}}' | grep -E -- '-pg-[0-9]+$'); do
   c=$(docker logs "$n" 2>&1 | grep -ciE 'demoting|demoted|promoted self to leader|cleaning up DCS key' || true)
   demotions=$((demotions + c))
 done
-echo "Patroni log lines about demotion/promotion (all nodes, whole run; the bootstrap leader's first promotion counts 1): $demotions"
+echo "Patroni log lines about demotion or promotion (all nodes, whole run; the bootstrap leader logs 'initialized a new cluster', not a promotion): $demotions"
