@@ -87,7 +87,7 @@ internal sealed class PatroniRoleWatcher(
     private static string Describe(ClusterMember? member) => member switch
     {
         null => "down",
-        { Role: "leader" or "master" or "primary" } => "leader",
+        { Role: "leader" } => "leader",
         { Role: "sync_standby" } => member.State is "running" or "streaming" ? "sync standby" : $"sync standby ({member.State})",
         { Role: "quorum_standby" } => member.State is "running" or "streaming" ? "quorum standby" : $"quorum standby ({member.State})",
         _ => member.State is "running" or "streaming" ? member.Role : $"{member.Role} ({member.State})",

@@ -14,7 +14,7 @@ public sealed record PatroniMember(
     [property: JsonPropertyName("lag")] JsonElement? Lag,
     [property: JsonPropertyName("tags")] JsonElement? Tags)
 {
-    public bool IsLeader => Role is "leader" or "master" or "primary" or "standby_leader";
+    public bool IsLeader => Role is "leader" or "standby_leader";
 
     /// <summary>A synchronous standby: Patroni's named one, or one of a quorum (Patroni 4's quorum commit).</summary>
     public bool IsSyncStandby => Role is "sync_standby" or "quorum_standby";
@@ -49,7 +49,10 @@ public sealed record PatroniNodeStatus(
     [property: JsonPropertyName("timeline")] long? Timeline,
     [property: JsonPropertyName("replication")] List<PatroniReplication>? Replication)
 {
-    public bool IsPrimary => Role is "master" or "primary" && State == "running";
+    /// <summary><c>primary</c> on Patroni 4; Patroni 3.0.2 (the PostgreSQL 15 platform) still says <see cref="Patroni30PrimaryRole"/>.</summary>
+    public bool IsPrimary => Role is "primary" or Patroni30PrimaryRole && State == "running";
+
+    private const string Patroni30PrimaryRole = "master";
 }
 
 /// <summary>The DCS settings a drill depends on (<c>GET /config</c>).</summary>

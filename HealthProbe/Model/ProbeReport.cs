@@ -96,7 +96,7 @@ public sealed record MemberStatus
     /// <summary>Why it is not reachable, in words.</summary>
     public string? Error { get; init; }
 
-    public bool IsLeader => Role is "leader" or "master" or "primary" or "standby_leader";
+    public bool IsLeader => Role is "leader" or "standby_leader";
 }
 
 /// <summary>PgBouncer's pools (<c>SHOW POOLS</c>) for one database/user pair.</summary>

@@ -113,8 +113,14 @@ public sealed class PatroniClient(HttpClient http, TimeSpan timeout)
             RetryTimeout: (int?)Long(root, "retry_timeout") ?? fallback.RetryTimeout);
     }
 
-    /// <summary>Patroni 3.0 says <c>master</c> in <c>/patroni</c>; newer versions <c>primary</c>; /cluster <c>leader</c>.</summary>
-    public static string NormalizeRole(string role) => role is "master" or "primary" ? "leader" : role;
+    /// <summary>
+    /// <c>/cluster</c> says <c>leader</c> on every Patroni; <c>/patroni</c> says <c>primary</c> on Patroni 4 and
+    /// <see cref="Patroni30PrimaryRole"/> on Patroni 3.0 (the PostgreSQL 15 platform).
+    /// </summary>
+    public static string NormalizeRole(string role) => role is "primary" or Patroni30PrimaryRole ? "leader" : role;
+
+    /// <summary>Patroni 3.0.2's <c>/patroni</c> role for the primary, read only to understand that version.</summary>
+    private const string Patroni30PrimaryRole = "master";
 
     private async Task<JsonDocument> GetJsonAsync(Uri baseUrl, string path, CancellationToken ct)
     {

@@ -13,7 +13,7 @@ public sealed record PatroniMember(
     [property: JsonPropertyName("timeline")] long? Timeline,
     [property: JsonPropertyName("lag")] object? Lag)
 {
-    public bool IsLeader => Role is "leader" or "master" or "primary";
+    public bool IsLeader => Role == "leader";
 }
 
 public sealed record PatroniClusterState([property: JsonPropertyName("members")] List<PatroniMember> Members)
