@@ -97,6 +97,20 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
         App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Patroni.PatroniNodeResource>()
             .ToDictionary(n => n.Name, n => n.ContainerName);
 
+    /// <summary>
+    /// Asserts the platform every node runs, as the servers report it: <c>SHOW server_version</c> through <c>app</c>
+    /// and each node's Patroni version from <c>GET /patroni</c> (e.g. <c>"17."</c> and <c>"4.0."</c>).
+    /// </summary>
+    public async Task AssertPlatformAsync(string postgresVersionPrefix, string patroniVersionPrefix)
+    {
+        Assert.StartsWith(postgresVersionPrefix, await QueryAsync<string>("app", "SHOW server_version"));
+        foreach (var node in NodeNames)
+        {
+            var status = await Patroni.GetNodeStatusAsync(node, default);
+            Assert.StartsWith(patroniVersionPrefix, status.GetProperty("patroni").GetProperty("version").GetString());
+        }
+    }
+
     /// <summary>A container resource's id in the engine, as Aspire reports it (for pause, kill, exec).</summary>
     public string ContainerIdOf(string resource) =>
         App.ResourceNotifications.TryGetCurrentState(resource, out var state)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Reflection;
 using System.Text.Json;
@@ -60,34 +59,8 @@ public static class ProbeCli
 {
     public static async Task<CliResult> CheckAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(ProbeDll);
-        start.ArgumentList.Add("check");
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        using var cts = new CancellationTokenSource(Timeouts.Scaled(60));
-        var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
-        var stderr = process.StandardError.ReadToEndAsync(cts.Token);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"healthprobe check {string.Join(' ', args)} did not finish within {Timeouts.Scaled(60).TotalSeconds:0} s");
-        }
-
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+        var result = await CommandRunner.RunAsync("dotnet", [ProbeDll, "check", .. args], Timeouts.Scaled(60));
+        return new CliResult(result.ExitCode, result.Stdout, result.Stderr);
     }
 
     /// <summary>HealthProbe/bin/&lt;configuration&gt;/net10.0/HealthProbe.dll, built with this test project.</summary>

@@ -9,12 +9,7 @@ public class Postgres15Tests(Postgres15Cluster cluster) : IClassFixture<Postgres
     [Fact]
     public async Task Postgres15ClusterRunsUnderPatroni30AndACrashDrillLosesNoAcknowledgedWrite()
     {
-        Assert.StartsWith("15.", await cluster.QueryAsync<string>("app", "SHOW server_version"));
-        foreach (var node in cluster.NodeNames)
-        {
-            var view = await cluster.Patroni.GetNodeStatusAsync(node, default);
-            Assert.StartsWith("3.0.", view.GetProperty("patroni").GetProperty("version").GetString());
-        }
+        await cluster.AssertPlatformAsync("15.", "3.0.");
 
         var (status, report) = await cluster.RunDrillAsync("crash");
 

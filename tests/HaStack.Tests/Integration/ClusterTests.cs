@@ -25,12 +25,7 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
     [Fact]
     public async Task DefaultPlatformIsPostgres17UnderPatroni4WithFastTimingAndFailsafeAsPatroniReportsThem()
     {
-        Assert.StartsWith("17.", await cluster.QueryAsync<string>("app", "SHOW server_version"));
-        foreach (var node in cluster.NodeNames)
-        {
-            var status = await cluster.Patroni.GetNodeStatusAsync(node, default);
-            Assert.StartsWith("4.0.", status.GetProperty("patroni").GetProperty("version").GetString());
-        }
+        await cluster.AssertPlatformAsync("17.", "4.0.");
 
         var config = await cluster.Patroni.GetConfigAsync(cluster.NodeNames[0], default);
         Assert.Equal((20, 1, 3), (config.GetProperty("ttl").GetInt32(), config.GetProperty("loop_wait").GetInt32(), config.GetProperty("retry_timeout").GetInt32()));
