@@ -5,7 +5,8 @@ public static class Wait
 {
     /// <summary>
     /// Polls <paramref name="condition"/> until it returns true; throws with <paramref name="what"/> and the last
-    /// failure once <paramref name="timeout"/> has passed. Exceptions inside the condition count as "not yet".
+    /// failure once <paramref name="timeout"/> has passed. Exceptions inside the condition count as "not yet", except
+    /// a failed assertion: that is a verdict, and it fails the test at once.
     /// </summary>
     public static async Task UntilAsync(string what, TimeSpan timeout, Func<CancellationToken, Task<bool>> condition, TimeSpan? interval = null)
     {
@@ -20,7 +21,7 @@ public static class Wait
                     return;
                 }
             }
-            catch (Exception ex) when (!cts.IsCancellationRequested || ex is OperationCanceledException)
+            catch (Exception ex) when (ex is not Xunit.Sdk.XunitException && (!cts.IsCancellationRequested || ex is OperationCanceledException))
             {
                 lastError = ex.Message;
             }
