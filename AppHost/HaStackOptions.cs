@@ -37,6 +37,7 @@ public sealed record PatroniTiming(int Ttl, int LoopWait, int RetryTimeout)
     /// <summary>Patroni's own defaults, the same on every platform.</summary>
     public static PatroniTiming Default { get; } = new(Ttl: 30, LoopWait: 10, RetryTimeout: 10);
 
+    /// <summary>How the dashboard shows it, e.g. <c>ttl 20 s, loop_wait 1 s, retry_timeout 3 s</c>.</summary>
     public override string ToString() => $"ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s";
 }
 
@@ -124,9 +125,9 @@ public sealed class HaStackOptions
             errors.Add($"{SectionName}:{nameof(BaseImage)} is '{options.BaseImage}'; allowed: an image name containing {ReleasePlaceholder} (e.g. debian:{ReleasePlaceholder}-slim), because each platform builds on its own Debian release.");
         }
 
-        if (options.SynchronousMode == SynchronousMode.Quorum && !PostgresPlatform.For(options.PostgresVersion).SupportsQuorumCommit)
+        if (options.SynchronousMode == SynchronousMode.Quorum && !options.Platform.SupportsQuorumCommit)
         {
-            errors.Add($"{SectionName}:{nameof(SynchronousMode)} is 'quorum' with {SectionName}:{nameof(PostgresVersion)}={options.PostgresVersion}; quorum commit needs Patroni 4, which runs only with {nameof(PostgresVersion)}=17 (PostgreSQL {options.PostgresVersion} runs Patroni {PostgresPlatform.For(options.PostgresVersion).PatroniVersion}). Allowed here: off, on, strict.");
+            errors.Add($"{SectionName}:{nameof(SynchronousMode)} is 'quorum' with {SectionName}:{nameof(PostgresVersion)}={options.PostgresVersion}; quorum commit needs Patroni 4, which runs only with {nameof(PostgresVersion)}=17 (PostgreSQL {options.PostgresVersion} runs Patroni {options.Platform.PatroniVersion}). Allowed here: off, on, strict.");
         }
 
         if (options.EtcdMembers == 2)

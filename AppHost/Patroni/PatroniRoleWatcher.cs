@@ -45,7 +45,7 @@ internal sealed class PatroniRoleWatcher(
                 && await ReadAsync<DynamicConfig>(http, nodes, "config", stoppingToken).ConfigureAwait(false) is { } config)
             {
                 configReadAt = DateTime.UtcNow;
-                var timing = $"ttl {config.Ttl} s, loop_wait {config.LoopWait} s, retry_timeout {config.RetryTimeout} s";
+                var timing = new PatroniTiming(config.Ttl, config.LoopWait, config.RetryTimeout).ToString();
                 var mode = config.SynchronousModeName;
                 if (publishedConfig != timing + "|" + mode)
                 {

@@ -62,8 +62,7 @@ public sealed record PatroniDynamicConfig(
     [property: JsonPropertyName("retry_timeout")] int RetryTimeout = 10,
     [property: JsonPropertyName("maximum_lag_on_failover")] long MaximumLagOnFailover = 1048576,
     [property: JsonPropertyName("synchronous_mode")] JsonElement? SynchronousModeValue = null,
-    [property: JsonPropertyName("synchronous_mode_strict")] bool SynchronousModeStrict = false,
-    [property: JsonPropertyName("failsafe_mode")] bool FailsafeMode = false)
+    [property: JsonPropertyName("synchronous_mode_strict")] bool SynchronousModeStrict = false)
 {
     /// <summary><c>off</c>, <c>on</c>, <c>strict</c> or <c>quorum</c> (Patroni 4 stores quorum as a string, the rest as booleans).</summary>
     public string SynchronousModeName => SynchronousModeValue switch
@@ -76,9 +75,6 @@ public sealed record PatroniDynamicConfig(
 
     /// <summary>Commits wait for a standby (on, strict or quorum).</summary>
     public bool SynchronousMode => SynchronousModeName != "off";
-
-    /// <summary>The timing every measured time depends on, as Patroni reports it.</summary>
-    public string Timing => $"ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s";
 }
 
 /// <summary>Thrown when no Patroni REST API answers.</summary>
