@@ -65,6 +65,12 @@ public sealed class HaStackOptions
     /// <summary>Whether to run Grafana (its image must be pullable).</summary>
     public bool Grafana { get; init; } = true;
 
+    /// <summary>
+    /// Whether etcd's client port (2379, read-write, no authentication) is published to the host, e.g. for
+    /// <c>etcdctl</c>. Off by default: only the stack's containers reach it; the host sees the read-only metrics port.
+    /// </summary>
+    public bool PublishEtcdClient { get; init; }
+
     /// <summary>Named volumes and user-secret passwords, so data survives an AppHost restart.</summary>
     public bool Persistent { get; init; } = true;
 
@@ -110,6 +116,7 @@ public sealed class HaStackOptions
             Timing = ReadEnum(section, nameof(Timing), defaults.Timing, errors),
             SynchronousMode = ReadEnum(section, nameof(SynchronousMode), defaults.SynchronousMode, errors),
             Grafana = ReadBool(section, nameof(Grafana), defaults.Grafana, errors),
+            PublishEtcdClient = ReadBool(section, nameof(PublishEtcdClient), defaults.PublishEtcdClient, errors),
             Persistent = ReadBool(section, nameof(Persistent), defaults.Persistent, errors),
             BaseImage = section[nameof(BaseImage)] is { Length: > 0 } image ? image : defaults.BaseImage,
             Name = section[nameof(Name)] is { Length: > 0 } name ? name : defaults.Name,

@@ -1,7 +1,7 @@
 namespace HaStack.AppHost;
 
 /// <summary>
-/// Every password of the stack, as Aspire parameters: generated on first run, kept in the AppHost's user secrets when
+/// Every password and key of the stack, as Aspire parameters: generated on first run, kept in the AppHost's user secrets when
 /// persistence is on (so a restarted stack can still log in to its data), overridable as <c>Parameters:&lt;name&gt;</c>.
 /// </summary>
 public sealed record HaStackSecrets(
@@ -10,8 +10,11 @@ public sealed record HaStackSecrets(
     IResourceBuilder<ParameterResource> Rewind,
     IResourceBuilder<ParameterResource> App,
     IResourceBuilder<ParameterResource> PgBouncerAuth,
+    IResourceBuilder<ParameterResource> PgBouncerStats,
+    IResourceBuilder<ParameterResource> Monitor,
     IResourceBuilder<ParameterResource> PatroniRest,
-    IResourceBuilder<ParameterResource> GrafanaAdmin);
+    IResourceBuilder<ParameterResource> GrafanaAdmin,
+    IResourceBuilder<ParameterResource> DrillControl);
 
 public static class HaStackSecretsExtensions
 {
@@ -30,7 +33,10 @@ public static class HaStackSecretsExtensions
             Secret("pg-rewind-password", "pg_rewind user (rewind_user) password."),
             Secret("app-password", "Application user (app) password."),
             Secret("pgbouncer-auth-password", "PgBouncer auth_query user (pgbouncer_auth) password."),
+            Secret("pgbouncer-stats-password", "PgBouncer console stats-only user (pgbouncer_stats, for the exporter) password."),
+            Secret("pg-monitor-password", "Monitoring role (hastack_monitor, pg_monitor) password, for the HealthProbe."),
             Secret("patroni-rest-password", "Patroni REST API password for changing operations (switchover, restart)."),
-            Secret("grafana-admin-password", "Grafana admin password."));
+            Secret("grafana-admin-password", "Grafana admin password."),
+            Secret("drill-control-secret", "Bearer token the FailoverDrill service requires to start a drill (the dashboard's commands send it)."));
     }
 }

@@ -18,6 +18,8 @@ catch (HaStackConfigurationException ex)
 
 var secrets = builder.AddHaStackSecrets(options);
 builder.Services.AddHostedService<StackReadinessReporter>();
+// Containers (Prometheus) reach the host's .NET services through the engine's gateway, not Aspire's tunnel.
+builder.DisableContainerTunnel();
 
 // Consensus: etcd holds Patroni's leader lock.
 var etcd = builder.AddEtcdCluster("etcd", options);
@@ -42,13 +44,13 @@ if (options.Grafana)
     builder.AddGrafana("grafana", prometheus, secrets.GrafanaAdmin);
 }
 
-// Workers: on-demand failover drills.
-var failoverDrill = builder.AddFailoverDrill("failoverdrill", cluster, app, appDirect);
-prometheus.WithScrapeTarget("failoverdrill", failoverDrill, FailoverDrillBuilderExtensions.HttpEndpointName);
-
 // Workers: the HealthProbe judges replication health every second (dashboard health, /status, metrics).
 var probe = builder.AddHealthProbe("healthprobe", cluster, etcd, pgbouncer, secrets, options);
-prometheus.WithScrapeTarget("healthprobe", probe, HealthProbeBuilderExtensions.HttpEndpointName);
+prometheus.WithScrapeTarget("healthprobe", probe, MetricsEndpointExtensions.EndpointName);
+
+// Workers: on-demand failover drills, gated by the probe's verdict, started only with the control secret.
+var failoverDrill = builder.AddFailoverDrill("failoverdrill", cluster, app, appDirect, secrets.DrillControl, probe);
+prometheus.WithScrapeTarget("failoverdrill", failoverDrill, MetricsEndpointExtensions.EndpointName);
 
 builder.Build().Run();
 return 0;

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -81,9 +82,31 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Maps <c>/health</c> (all checks), <c>/alive</c> (liveness) and <c>/metrics</c> (Prometheus).</summary>
+    /// <summary>
+    /// Maps <c>/health</c> (all checks), <c>/alive</c> (liveness) and <c>/metrics</c> (Prometheus). When
+    /// <c>Metrics:Port</c> is set (the AppHost's <c>metrics</c> endpoint, the one port bound beyond loopback so that
+    /// Prometheus in a container can scrape it), that port answers GET and HEAD of those three paths and nothing else.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        ArgumentNullException.ThrowIfNull(app);
+        if (int.TryParse(app.Configuration["Metrics:Port"], out var metricsPort))
+        {
+            app.Use(async (context, next) =>
+            {
+                var path = context.Request.Path;
+                var readOnly = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
+                if (context.Connection.LocalPort == metricsPort
+                    && !(readOnly && (path == "/metrics" || path == HealthEndpointPath || path == AlivenessEndpointPath)))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return;
+                }
+
+                await next(context).ConfigureAwait(false);
+            });
+        }
+
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {

@@ -25,11 +25,12 @@ public static class EtcdBuilderExtensions
                 .WithImage(EtcdContainerImageTags.Image, EtcdContainerImageTags.Tag)
                 .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Etcd"))
                 .WithBuildArg("BASE_IMAGE", options.SharedBaseImage)
-                .WithHttpEndpoint(targetPort: EtcdMemberResource.ClientPort, name: EtcdMemberResource.ClientEndpointName)
+                .WithHttpEndpoint(targetPort: EtcdMemberResource.MetricsPort, name: EtcdMemberResource.MetricsEndpointName)
                 .WithEnvironment("ETCD_NAME", name)
                 .WithEnvironment("ETCD_DATA_DIR", "/var/lib/etcd/data")
                 .WithEnvironment("ETCD_LISTEN_CLIENT_URLS", "http://0.0.0.0:" + EtcdMemberResource.ClientPort)
                 .WithEnvironment("ETCD_ADVERTISE_CLIENT_URLS", clientUrl)
+                .WithEnvironment("ETCD_LISTEN_METRICS_URLS", "http://0.0.0.0:" + EtcdMemberResource.MetricsPort)
                 .WithEnvironment("ETCD_LISTEN_PEER_URLS", "http://0.0.0.0:" + EtcdMemberResource.PeerPort)
                 .WithEnvironment("ETCD_INITIAL_ADVERTISE_PEER_URLS", peerUrl)
                 .WithEnvironment("ETCD_INITIAL_CLUSTER", initialCluster)
@@ -37,7 +38,12 @@ public static class EtcdBuilderExtensions
                 .WithEnvironment("ETCD_INITIAL_CLUSTER_TOKEN", options.Name)
                 .WithEnvironment("ETCD_LOGGER", "zap")
                 // /health answers 200 only when the member sees a leader, i.e. the cluster has quorum.
-                .WithHttpHealthCheck("/health", endpointName: EtcdMemberResource.ClientEndpointName);
+                .WithHttpHealthCheck("/health", endpointName: EtcdMemberResource.MetricsEndpointName);
+            if (options.PublishEtcdClient)
+            {
+                member.WithHttpEndpoint(targetPort: EtcdMemberResource.ClientPort, name: EtcdMemberResource.ClientEndpointName);
+            }
+
             if (options.Persistent)
             {
                 member.WithVolume($"{options.Name}-{name}-data", "/var/lib/etcd");

@@ -17,12 +17,8 @@ public static class ObservabilityBuilderExtensions
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(etcd);
 
-        // Prometheus (a container) scrapes .NET services running on the host. Aspire's default path for that, the
-        // container network tunnel, needs an image pulled from mcr.microsoft.com; instead containers reach the host
-        // as host.docker.internal (mapped to the engine's gateway below; Docker Desktop provides it anyway).
-        // A user who sets ASPIRE_ENABLE_CONTAINER_TUNNEL keeps their choice.
-        builder.Configuration["ASPIRE_ENABLE_CONTAINER_TUNNEL"] ??= "false";
-
+        // Prometheus (a container) scrapes .NET services on the host as host.docker.internal, mapped to the engine's
+        // gateway here (Docker Desktop provides it anyway); see DisableContainerTunnel.
         var prometheus = builder.AddResource(new PrometheusResource(name));
         return prometheus
             .WithContainerRuntimeArgs("--add-host=host.docker.internal:host-gateway")
@@ -48,7 +44,11 @@ public static class ObservabilityBuilderExtensions
             .WithHttpHealthCheck("/-/ready", endpointName: PrometheusResource.HttpEndpointName);
     }
 
-    /// <summary>Makes Prometheus scrape <c>/metrics</c> on <paramref name="target"/>'s <paramref name="endpointName"/> endpoint as job <paramref name="job"/>.</summary>
+    /// <summary>
+    /// Makes Prometheus scrape <c>/metrics</c> on <paramref name="target"/>'s <paramref name="endpointName"/> endpoint
+    /// as job <paramref name="job"/>. A host process's endpoint must accept connections from the container network
+    /// itself (<see cref="MetricsEndpointExtensions.WithMetricsEndpoint"/>): this changes nothing on the target.
+    /// </summary>
     public static IResourceBuilder<PrometheusResource> WithScrapeTarget<T>(
         this IResourceBuilder<PrometheusResource> prometheus, string job, IResourceBuilder<T> target, string endpointName)
         where T : IResourceWithEndpoints
@@ -56,14 +56,21 @@ public static class ObservabilityBuilderExtensions
         ArgumentNullException.ThrowIfNull(prometheus);
         ArgumentNullException.ThrowIfNull(target);
 
-        if (target.Resource is ProjectResource)
-        {
-            // A host process must accept the scrape from the container network, not only from 127.0.0.1.
-            target.WithEndpoint(endpointName, endpoint => endpoint.TargetHost = "0.0.0.0");
-        }
-
         prometheus.Resource.ScrapeTargets.Add((job, target.GetEndpoint(endpointName)));
         return prometheus;
+    }
+
+    /// <summary>
+    /// Turns off Aspire's container tunnel (unless the user set <c>ASPIRE_ENABLE_CONTAINER_TUNNEL</c>), the default way
+    /// containers reach host processes: it needs an image from mcr.microsoft.com that machines without a registry
+    /// cannot pull. Containers reach the host's services as <c>host.docker.internal</c> instead. This is app-wide, so
+    /// Program.cs calls it where everyone sees it.
+    /// </summary>
+    public static IDistributedApplicationBuilder DisableContainerTunnel(this IDistributedApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Configuration["ASPIRE_ENABLE_CONTAINER_TUNNEL"] ??= "false";
+        return builder;
     }
 
     /// <summary>

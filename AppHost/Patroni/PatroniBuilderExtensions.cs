@@ -59,6 +59,7 @@ public static class PatroniBuilderExtensions
                 // Only the bootstrapping node uses these (post_bootstrap.sh creates the roles).
                 .WithEnvironment("HASTACK_APP_PASSWORD", secrets.App)
                 .WithEnvironment("HASTACK_PGBOUNCER_AUTH_PASSWORD", secrets.PgBouncerAuth)
+                .WithEnvironment("HASTACK_MONITOR_PASSWORD", secrets.Monitor)
                 // Patroni's /health is 200 only while PostgreSQL runs (leader or replica, not while cloning).
                 .WithHttpHealthCheck("/health", endpointName: PatroniNodeResource.RestEndpointName)
                 .WithInitialState(new CustomResourceSnapshot

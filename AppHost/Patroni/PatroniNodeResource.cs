@@ -13,6 +13,7 @@ public sealed class PatroniNodeResource(string name, string containerName, Param
     public const int PostgresPort = 5432;
     public const int RestPort = 8008;
     public const string SuperuserName = "postgres";
+    public const string MonitorUser = "hastack_monitor";
     public const string RolePropertyName = "patroni.role";
 
     /// <summary>The container's name in the container engine (what a crash drill kills).</summary>
@@ -24,8 +25,11 @@ public sealed class PatroniNodeResource(string name, string containerName, Param
 
     public EndpointReference RestEndpoint => field ??= new(this, RestEndpointName);
 
-    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={PostgresEndpoint.Property(EndpointProperty.Host)};Port={PostgresEndpoint.Property(EndpointProperty.Port)};Username={SuperuserName};Password={SuperuserPassword};Database=postgres");
+    public ReferenceExpression ConnectionStringExpression => ConnectionStringFor(SuperuserName, SuperuserPassword);
+
+    /// <summary>This node only, as <paramref name="user"/> (e.g. <see cref="MonitorUser"/> for the HealthProbe).</summary>
+    public ReferenceExpression ConnectionStringFor(string user, ParameterResource password) => ReferenceExpression.Create(
+        $"Host={PostgresEndpoint.Property(EndpointProperty.Host)};Port={PostgresEndpoint.Property(EndpointProperty.Port)};Username={user};Password={password};Database=postgres");
 }
 
 /// <summary>The locally built node image; its tag comes from the platform (<see cref="PostgresPlatform.NodeImageTag"/>).</summary>

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
-using System.Net.Http.Json;
-using System.Text.Json.Serialization;
+using HaStack.Patroni;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -16,6 +15,7 @@ namespace HaStack.AppHost.Patroni;
 internal sealed class PatroniRoleWatcher(
     DistributedApplicationModel model,
     ResourceNotificationService notifications,
+    IHttpClientFactory httpClientFactory,
     ILogger<PatroniRoleWatcher> logger) : BackgroundService
 {
     public const string TimelinePropertyName = "patroni.timeline";
@@ -35,17 +35,18 @@ internal sealed class PatroniRoleWatcher(
         // Endpoints are allocated once a node's container runs; until then there is nothing to ask.
         await notifications.WaitForResourceAsync(nodes[0].Name, KnownResourceStates.Running, stoppingToken).ConfigureAwait(false);
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        var patroni = new PatroniClient(httpClientFactory.CreateClient(nameof(PatroniRoleWatcher)),
+            [.. nodes.Select(n => new Uri(n.RestEndpoint.Url + "/"))], requestTimeout: TimeSpan.FromSeconds(1));
         var published = new Dictionary<string, string>();
         var configReadAt = DateTime.MinValue;
         string? publishedConfig = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             if (DateTime.UtcNow - configReadAt > s_configInterval
-                && await ReadAsync<DynamicConfig>(http, nodes, "config", stoppingToken).ConfigureAwait(false) is { } config)
+                && await ReadAsync(patroni.GetConfigAsync, "config", stoppingToken).ConfigureAwait(false) is { } config)
             {
                 configReadAt = DateTime.UtcNow;
-                var timing = new PatroniTiming(config.Ttl, config.LoopWait, config.RetryTimeout).ToString();
+                var timing = new PatroniTiming(config.Ttl ?? 0, config.LoopWait ?? 0, config.RetryTimeout ?? 0).ToString();
                 var mode = config.SynchronousModeName;
                 if (publishedConfig != timing + "|" + mode)
                 {
@@ -61,7 +62,7 @@ internal sealed class PatroniRoleWatcher(
                 }
             }
 
-            var members = (await ReadAsync<ClusterResponse>(http, nodes, "cluster", stoppingToken).ConfigureAwait(false))?.Members;
+            var members = (await ReadAsync(patroni.GetClusterAsync, "cluster", stoppingToken).ConfigureAwait(false))?.Members;
             foreach (var node in nodes)
             {
                 var member = members?.FirstOrDefault(m => m.Name == node.Name);
@@ -84,35 +85,31 @@ internal sealed class PatroniRoleWatcher(
         }
     }
 
-    private static string Describe(ClusterMember? member) => member switch
+    /// <summary>"leader", "sync standby", "quorum standby", "replica", with the state when it is not running.</summary>
+    private static string Describe(PatroniMember? member)
     {
-        null => "down",
-        { Role: "leader" } => "leader",
-        { Role: "sync_standby" } => member.State is "running" or "streaming" ? "sync standby" : $"sync standby ({member.State})",
-        { Role: "quorum_standby" } => member.State is "running" or "streaming" ? "quorum standby" : $"quorum standby ({member.State})",
-        _ => member.State is "running" or "streaming" ? member.Role : $"{member.Role} ({member.State})",
-    };
-
-    /// <summary>A REST resource from whichever node answers first; null when none does.</summary>
-    private async Task<T?> ReadAsync<T>(HttpClient http, PatroniNodeResource[] nodes, string path, CancellationToken ct)
-        where T : class
-    {
-        foreach (var node in nodes)
+        if (member is null)
         {
-            try
-            {
-                if (await http.GetFromJsonAsync<T>($"{node.RestEndpoint.Url}/{path}", ct).ConfigureAwait(false) is { } result)
-                {
-                    return result;
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
-            {
-                logger.LogDebug("Patroni /{Path} on {Node} did not answer: {Error}", path, node.Name, ex.Message);
-            }
+            return "down";
         }
 
-        return null;
+        var role = member.Role.Replace('_', ' ');
+        return member.IsLeader || member.IsRunning ? role : $"{role} ({member.State})";
+    }
+
+    /// <summary>A REST resource from whichever node answers; null when none does.</summary>
+    private async Task<T?> ReadAsync<T>(Func<CancellationToken, Task<T>> read, string path, CancellationToken ct)
+        where T : class
+    {
+        try
+        {
+            return await read(ct).ConfigureAwait(false);
+        }
+        catch (PatroniApiException ex)
+        {
+            logger.LogDebug("Patroni /{Path} did not answer: {Error}", path, ex.Message);
+            return null;
+        }
     }
 
     private static ImmutableArray<ResourcePropertySnapshot> Set(ImmutableArray<ResourcePropertySnapshot> properties, string name, object value, bool highlighted = false)
@@ -122,28 +119,4 @@ internal sealed class PatroniRoleWatcher(
             ? properties.Add(new(name, value) { IsHighlighted = highlighted })
             : properties.Replace(existing, existing with { Value = value, IsHighlighted = highlighted });
     }
-
-    /// <summary>The part of Patroni's <c>GET /config</c> shown on the dashboard.</summary>
-    private sealed record DynamicConfig(
-        [property: JsonPropertyName("ttl")] int Ttl,
-        [property: JsonPropertyName("loop_wait")] int LoopWait,
-        [property: JsonPropertyName("retry_timeout")] int RetryTimeout,
-        [property: JsonPropertyName("synchronous_mode")] System.Text.Json.JsonElement? SynchronousMode,
-        [property: JsonPropertyName("synchronous_mode_strict")] bool SynchronousModeStrict)
-    {
-        public string SynchronousModeName => SynchronousMode switch
-        {
-            { ValueKind: System.Text.Json.JsonValueKind.True } => SynchronousModeStrict ? "strict" : "on",
-            { ValueKind: System.Text.Json.JsonValueKind.String } s => s.GetString() ?? "off",
-            _ => "off",
-        };
-    }
-
-    private sealed record ClusterResponse([property: JsonPropertyName("members")] List<ClusterMember>? Members);
-
-    private sealed record ClusterMember(
-        [property: JsonPropertyName("name")] string Name,
-        [property: JsonPropertyName("role")] string Role,
-        [property: JsonPropertyName("state")] string? State,
-        [property: JsonPropertyName("timeline")] long? Timeline);
 }

@@ -1,18 +1,28 @@
 #!/bin/sh
-# Runs once, on the node that bootstraps the cluster: the application role and database, and the PgBouncer
-# auth_query function. Passwords come from the environment (Aspire parameters), never from a file.
+# Runs once, on the node that bootstraps the cluster: the application role and database, the probe's monitoring
+# role, and the PgBouncer auth_query function. Passwords come from the environment (Aspire parameters), never a file.
 set -eu
-psql -v ON_ERROR_STOP=1 -v app_password="$HASTACK_APP_PASSWORD" -v auth_password="$HASTACK_PGBOUNCER_AUTH_PASSWORD" "$1" <<'SQL'
+psql -v ON_ERROR_STOP=1 -v app_password="$HASTACK_APP_PASSWORD" -v auth_password="$HASTACK_PGBOUNCER_AUTH_PASSWORD" \
+     -v monitor_password="$HASTACK_MONITOR_PASSWORD" "$1" <<'SQL'
 CREATE ROLE app LOGIN PASSWORD :'app_password';
+-- The HealthProbe reads replication state and settings; pg_monitor is all it needs.
+CREATE ROLE hastack_monitor LOGIN PASSWORD :'monitor_password' IN ROLE pg_monitor;
+-- PgBouncer's auth_user: it may call the lookup function below, and nothing else.
 CREATE ROLE pgbouncer_auth LOGIN PASSWORD :'auth_password';
 CREATE DATABASE app OWNER app;
 \connect app
-CREATE SCHEMA pgbouncer AUTHORIZATION pgbouncer_auth;
+-- Owned by the superuser: pgbouncer_auth can use the function but neither replace nor drop it.
+CREATE SCHEMA pgbouncer;
+REVOKE ALL ON SCHEMA pgbouncer FROM public;
+GRANT USAGE ON SCHEMA pgbouncer TO pgbouncer_auth;
+-- The password hash of an ordinary login role, for PgBouncer's SCRAM exchange. Never a superuser's, a replication
+-- or a BYPASSRLS role's, nor pgbouncer_auth's own: for those it returns no row, and PgBouncer refuses the login.
 CREATE FUNCTION pgbouncer.user_lookup(in i_username text, out uname text, out phash text)
 RETURNS record AS $$
-  SELECT usename, passwd FROM pg_catalog.pg_shadow WHERE usename = i_username
-$$ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog;
+  SELECT rolname::text, rolpassword FROM pg_catalog.pg_authid
+  WHERE rolname = i_username AND rolcanlogin
+    AND NOT rolsuper AND NOT rolreplication AND NOT rolbypassrls AND rolname <> 'pgbouncer_auth'
+$$ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog;
 REVOKE ALL ON FUNCTION pgbouncer.user_lookup(text) FROM public;
 GRANT EXECUTE ON FUNCTION pgbouncer.user_lookup(text) TO pgbouncer_auth;
-GRANT pg_monitor TO pgbouncer_auth;
 SQL

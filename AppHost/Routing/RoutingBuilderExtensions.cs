@@ -60,6 +60,7 @@ public static class RoutingBuilderExtensions
             .WithEndpoint(targetPort: PgBouncerResource.Port, name: PgBouncerResource.PgBouncerEndpointName, scheme: "tcp")
             .WithHttpEndpoint(targetPort: PgBouncerResource.ExporterPort, name: PgBouncerResource.ExporterEndpointName)
             .WithEnvironment("PGBOUNCER_AUTH_PASSWORD", secrets.PgBouncerAuth)
+            .WithEnvironment("PGBOUNCER_STATS_PASSWORD", secrets.PgBouncerStats)
             .WithHealthCheck(check)
             .WaitFor(router);
     }

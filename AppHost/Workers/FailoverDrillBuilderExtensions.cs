@@ -4,29 +4,31 @@ namespace Aspire.Hosting;
 
 public static class FailoverDrillBuilderExtensions
 {
-    /// <summary>The drill service's HTTP endpoint (drill API, <c>/health</c>, <c>/metrics</c>).</summary>
+    /// <summary>The drill service's HTTP endpoint on localhost (drill API, <c>/health</c>); metrics are on <see cref="MetricsEndpointExtensions.EndpointName"/>.</summary>
     public const string HttpEndpointName = "http";
-
-    /// <summary>The HealthProbe resource whose verdict, when it exists and answers, gates every drill.</summary>
-    public const string HealthProbeResourceName = "healthprobe";
 
     /// <summary>
     /// Adds the FailoverDrill service: it reaches the cluster through <paramref name="pooled"/> (PgBouncer) and
     /// <paramref name="direct"/> (multi-host), every node's Patroni REST API, and kills a node with <c>docker kill</c>
     /// of its container for a crash drill (then <c>docker start</c> so it can rejoin). Drills run only when asked:
-    /// the dashboard commands "Switchover drill" and "Crash drill", or <c>POST /drills/{kind}</c>.
+    /// the dashboard commands "Switchover drill" and "Crash drill", or <c>POST /drills/{kind}</c> from the host with
+    /// <paramref name="controlSecret"/> as a bearer token (the commands send it). When <paramref name="probe"/> is
+    /// given, its verdict gates every drill.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddFailoverDrill(
         this IDistributedApplicationBuilder builder,
         string name,
         PatroniCluster cluster,
         IResourceBuilder<IResourceWithConnectionString> pooled,
-        IResourceBuilder<IResourceWithConnectionString> direct)
+        IResourceBuilder<IResourceWithConnectionString> direct,
+        IResourceBuilder<ParameterResource> controlSecret,
+        IResourceBuilder<ProjectResource>? probe = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(pooled);
         ArgumentNullException.ThrowIfNull(direct);
+        ArgumentNullException.ThrowIfNull(controlSecret);
 
         var patroniUrls = new ReferenceExpressionBuilder();
         for (var i = 0; i < cluster.Nodes.Count; i++)
@@ -38,25 +40,17 @@ public static class FailoverDrillBuilderExtensions
         var containers = string.Join(',', cluster.Nodes.Select(n => $"{n.Resource.Name}={n.Resource.ContainerName}"));
         var drill = builder.AddProject<Projects.FailoverDrill>(name, options => options.ExcludeLaunchProfile = true)
             .WithHttpEndpoint(name: HttpEndpointName)
+            .WithMetricsEndpoint()
+            .WithEnvironment("Drill__ControlSecret", controlSecret)
             .WithReference(pooled, "app").WaitFor(pooled)
             .WithReference(direct, "app-direct").WaitFor(direct)
             .WithEnvironment("Drill__Patroni", patroniUrls.Build())
             .WithEnvironment("Drill__RestUser", PatroniCluster.RestUser)
-            .WithEnvironment(context =>
-            {
-                context.EnvironmentVariables["Drill__RestPassword"] = cluster.RestPassword;
-                // The probe is optional and may be declared after the drill: look it up when the drill starts.
-                var probe = builder.Resources.OfType<IResourceWithEndpoints>().FirstOrDefault(r => r.Name == HealthProbeResourceName);
-                var endpoint = probe?.Annotations.OfType<EndpointAnnotation>().FirstOrDefault(e => e.UriScheme is "http" or "https");
-                if (probe is not null && endpoint is not null)
-                {
-                    context.EnvironmentVariables["Drill__HealthProbeUrl"] = new EndpointReference(probe, endpoint.Name);
-                }
-            })
+            .WithEnvironment("Drill__RestPassword", cluster.RestPassword)
             // A crash is SIGKILL to the node's container through the engine, never an Aspire stop (that is graceful
             // and releases the leader lock). The same container is started again for the rejoin.
-            .WithEnvironment("Drill__KillCommand", "docker kill {container}")
-            .WithEnvironment("Drill__StartCommand", "docker start {container}")
+            .WithEnvironment("Drill__KillCommand__0", "docker").WithEnvironment("Drill__KillCommand__1", "kill").WithEnvironment("Drill__KillCommand__2", "{container}")
+            .WithEnvironment("Drill__StartCommand__0", "docker").WithEnvironment("Drill__StartCommand__1", "start").WithEnvironment("Drill__StartCommand__2", "{container}")
             .WithEnvironment("Drill__Containers", containers)
             .WithHttpHealthCheck("/health", endpointName: HttpEndpointName)
             .WithHttpCommand("/drills/switchover", "Switchover drill", HttpEndpointName, "switchover-drill", new HttpCommandOptions
@@ -64,6 +58,7 @@ public static class FailoverDrillBuilderExtensions
                 Method = HttpMethod.Post,
                 Description = "Planned switchover through Patroni's REST API under write load; the report is at /drills/last.",
                 IconName = "ArrowSwap",
+                PrepareRequest = context => SendControlSecretAsync(context, controlSecret),
             })
             .WithHttpCommand("/drills/crash", "Crash drill", HttpEndpointName, "crash-drill", new HttpCommandOptions
             {
@@ -71,7 +66,12 @@ public static class FailoverDrillBuilderExtensions
                 Description = "Kills the leader's container under write load and checks that no acknowledged write was lost; the report is at /drills/last.",
                 ConfirmationMessage = "Kill the current leader's container (docker kill) under write load?",
                 IconName = "Flash",
+                PrepareRequest = context => SendControlSecretAsync(context, controlSecret),
             });
+        if (probe is not null)
+        {
+            drill.WithEnvironment("Drill__HealthProbeUrl", probe.GetEndpoint(HealthProbeBuilderExtensions.HttpEndpointName));
+        }
 
         foreach (var node in cluster.Nodes)
         {
@@ -79,5 +79,12 @@ public static class FailoverDrillBuilderExtensions
         }
 
         return drill;
+    }
+
+    /// <summary>The dashboard's drill commands carry the stack's control secret, as the service requires.</summary>
+    private static async Task SendControlSecretAsync(HttpCommandRequestContext context, IResourceBuilder<ParameterResource> secret)
+    {
+        var value = await secret.Resource.GetValueAsync(context.CancellationToken).ConfigureAwait(false);
+        context.Request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", value);
     }
 }

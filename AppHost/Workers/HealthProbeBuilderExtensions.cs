@@ -10,12 +10,13 @@ namespace Aspire.Hosting;
 
 public static class HealthProbeBuilderExtensions
 {
-    /// <summary>The probe's HTTP endpoint: <c>/status</c>, <c>/health</c>, <c>/metrics</c>.</summary>
+    /// <summary>The probe's HTTP endpoint on localhost: <c>/status</c>, <c>/health</c>; metrics are on <see cref="MetricsEndpointExtensions.EndpointName"/>.</summary>
     public const string HttpEndpointName = "http";
 
     /// <summary>
     /// Adds the HealthProbe service: every second it checks each Patroni node (REST API by service discovery, PostgreSQL
-    /// by the node's superuser connection string), etcd and PgBouncer's pools, and judges the cluster Healthy, Degraded
+    /// as the <c>pg_monitor</c> role <c>hastack_monitor</c>), etcd (read-only <c>/health</c>) and PgBouncer's pools (its
+    /// exporter's <c>/metrics</c>), and judges the cluster Healthy, Degraded
     /// or Unhealthy. The verdict is this resource's health on the dashboard; the report is at <c>/status</c>.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddHealthProbe(
@@ -35,13 +36,11 @@ public static class HealthProbeBuilderExtensions
         ArgumentNullException.ThrowIfNull(options);
 
         var timing = options.PatroniTiming;
-        var endpoint = pgbouncer.Resource.PgBouncerEndpoint;
-        var pgbouncerAdmin = ReferenceExpression.Create(
-            $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Database=pgbouncer;Username={PgBouncerResource.AuthUser};Password={secrets.PgBouncerAuth.Resource}");
 
         // No WaitFor on the cluster: a monitor must run while what it watches is still starting or broken.
         var probe = builder.AddProject<Projects.HealthProbe>(name, o => o.ExcludeLaunchProfile = true)
             .WithHttpEndpoint(name: HttpEndpointName)
+            .WithMetricsEndpoint()
             .WithEnvironment("HealthProbe__Members", cluster.NodeNames)
             .WithEnvironment("HealthProbe__Etcd", string.Join(',', etcd.Members.Select(m => m.Resource.Name)))
             // Fallbacks until Patroni's /config answers (the probe reads the live values from there).
@@ -49,17 +48,20 @@ public static class HealthProbeBuilderExtensions
             .WithEnvironment("HealthProbe__LoopWait", timing.LoopWait.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("HealthProbe__RetryTimeout", timing.RetryTimeout.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("HealthProbe__SynchronousMode", options.SynchronousMode == SynchronousMode.Off ? "false" : "true")
-            .WithEnvironment("ConnectionStrings__pgbouncer-admin", pgbouncerAdmin);
+            // The pools come from PgBouncer's exporter (services__pgbouncer__metrics__0): the probe holds no PgBouncer login.
+            .WithEnvironment("HealthProbe__PgBouncer", pgbouncer.Resource.Name)
+            .WithReference(pgbouncer.GetEndpoint(PgBouncerResource.ExporterEndpointName));
 
         foreach (var node in cluster.Nodes)
         {
-            // services__pg-1__patroni__0 for service discovery (http://_patroni.pg-1), ConnectionStrings__pg-1 for SQL.
-            probe.WithReference(node.Resource.RestEndpoint).WithReference(node);
+            // services__pg-1__patroni__0 for service discovery (http://_patroni.pg-1); SQL as the pg_monitor role.
+            probe.WithReference(node.Resource.RestEndpoint)
+                .WithEnvironment($"ConnectionStrings__{node.Resource.Name}", node.Resource.ConnectionStringFor(PatroniNodeResource.MonitorUser, secrets.Monitor.Resource));
         }
 
         foreach (var member in etcd.Members)
         {
-            probe.WithReference(member.Resource.ClientEndpoint);
+            probe.WithReference(member.Resource.MetricsEndpoint);
         }
 
         var check = $"{name}-verdict";

@@ -144,8 +144,8 @@ public static class DrillCommandLine
         var target = new DrillTarget(urls, dsn, directDsn,
             values.GetValueOrDefault("--rest-user") ?? "patroni",
             values.GetValueOrDefault("--rest-password") ?? Environment.GetEnvironmentVariable("HASTACK_PATRONI_PASSWORD"),
-            values.GetValueOrDefault("--kill-command"),
-            values.GetValueOrDefault("--start-command"),
+            values.TryGetValue("--kill-command", out var kill) ? HookCommand.Parse(kill) : null,
+            values.TryGetValue("--start-command", out var start) ? HookCommand.Parse(start) : null,
             containers,
             probe);
         var settings = new DrillSettings { Candidate = values.GetValueOrDefault("--candidate") };

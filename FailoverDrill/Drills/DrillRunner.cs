@@ -11,8 +11,11 @@ public sealed class DrillRefusedException(string message, Exception? inner = nul
 /// Runs one drill: precondition → setup → load → inject → await new leader → measure → verify → rejoin → cleanup,
 /// each phase a span of one trace. Used by the service and the CLI alike.
 /// </summary>
-public sealed class DrillRunner(DrillTarget target, DrillSettings settings, DrillMetrics? metrics, ILogger logger)
+public sealed class DrillRunner(DrillTarget target, DrillSettings settings, DrillMetrics? metrics, ILogger logger, HttpClient? http = null)
 {
+    /// <summary>For callers without an <c>IHttpClientFactory</c> (the command line, benchmarks): one client for the process.</summary>
+    private static readonly HttpClient s_http = new() { Timeout = Timeout.InfiniteTimeSpan };
+
     public const string PooledPath = "pooled";
     public const string DirectPath = "direct";
 
@@ -29,7 +32,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         logger.LogInformation("Drill {RunId} ({Kind}) starting", runId, kind);
 
         var report = new DrillReport { RunId = runId, Kind = kind, StartedAt = DateTimeOffset.UtcNow };
-        using var patroni = new PatroniClient(target.PatroniUrls, target.RestUser, target.RestPassword);
+        var patroni = CreatePatroniClient();
 
         Precondition pre;
         using (var phase = _source.StartActivity("precondition"))
@@ -56,9 +59,9 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             TimelineBefore = pre.Leader.Timeline,
             SynchronousMode = pre.Config.SynchronousMode,
             SynchronousModeName = pre.Config.SynchronousModeName,
-            Ttl = pre.Config.Ttl,
-            LoopWait = pre.Config.LoopWait,
-            RetryTimeout = pre.Config.RetryTimeout,
+            Ttl = pre.Ttl,
+            LoopWait = pre.LoopWait,
+            RetryTimeout = pre.RetryTimeout,
         };
         var notes = new List<string>(pre.Notes);
         var ledger = new WriteLedger();
@@ -100,7 +103,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             }
 
             using var monitorStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var monitor = new FailoverMonitor(target.PatroniUrls, pre.Leader.Name, clock, settings.PollInterval);
+            var monitor = new FailoverMonitor(http ?? s_http, target.PatroniUrls, pre.Leader.Name, clock, settings.PollInterval);
             var monitorTask = monitor.RunAsync(monitorStop.Token);
             TimeSpan injectedAt;
             using (var phase = _source.StartActivity("inject"))
@@ -115,7 +118,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
 
             using (var phase = _source.StartActivity("await-new-leader"))
             {
-                var limit = TimeSpan.FromSeconds(pre.Config.Ttl) + settings.NewLeaderGrace;
+                var limit = TimeSpan.FromSeconds(pre.Ttl) + settings.NewLeaderGrace;
                 await WaitForAsync($"a new leader within {limit.TotalSeconds:0} s", limit, () => Task.FromResult(monitor.NewLeaderAt is not null), ct).ConfigureAwait(false);
                 phase?.SetTag("drill.new_leader", monitor.NewLeader);
                 report = report with { NewLeader = monitor.NewLeader, TimelineAfter = monitor.NewLeaderTimeline };
@@ -139,9 +142,9 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
                 var detection = Since(monitor.DetectedAt, injectedAt);
                 var lockState = kind == DrillKind.Switchover
                     ? "released (planned)"
-                    : detection >= Math.Max(1, pre.Config.Ttl - pre.Config.LoopWait - 1)
-                        ? $"expired: held {detection:0.0} s after the kill, ttl {pre.Config.Ttl} s"
-                        : $"released after {detection:0.0} s, before its ttl of {pre.Config.Ttl} s";
+                    : detection >= Math.Max(1, pre.Ttl - pre.LoopWait - 1)
+                        ? $"expired: held {detection:0.0} s after the kill, ttl {pre.Ttl} s"
+                        : $"released after {detection:0.0} s, before its ttl of {pre.Ttl} s";
                 if (kind == DrillKind.Crash && !lockState.StartsWith("expired", StringComparison.Ordinal))
                 {
                     notes.Add("the leader lock disappeared faster than its ttl allows after a crash: was the node really killed?");
@@ -230,7 +233,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
     public async Task WaitUntilReadyAsync(DrillKind kind, TimeSpan timeout, CancellationToken ct)
     {
         var injector = FaultInjectors.For(kind);
-        using var patroni = new PatroniClient(target.PatroniUrls, target.RestUser, target.RestPassword);
+        var patroni = CreatePatroniClient();
         var waited = Stopwatch.StartNew();
         while (waited.Elapsed < timeout)
         {
@@ -292,7 +295,20 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             : report with { Outcome = DrillOutcome.Failed, Reason = string.Join("; ", problems) };
     }
 
-    private sealed record Precondition(PatroniMember Leader, PatroniDynamicConfig Config, IReadOnlyList<string> Notes);
+    private PatroniClient CreatePatroniClient() => new(http ?? s_http, target.PatroniUrls, target.Credentials);
+
+    /// <summary>Patroni's default <c>maximum_lag_on_failover</c> (1 MiB), when <c>/config</c> does not set it.</summary>
+    private const long PatroniDefaultMaximumLag = 1_048_576;
+
+    /// <summary>What the drill found before touching anything; timing falls back to Patroni's defaults (30/10/10).</summary>
+    private sealed record Precondition(PatroniMember Leader, PatroniDynamicConfig Config, IReadOnlyList<string> Notes)
+    {
+        public int Ttl => Config.Ttl ?? 30;
+
+        public int LoopWait => Config.LoopWait ?? 10;
+
+        public int RetryTimeout => Config.RetryTimeout ?? 10;
+    }
 
     /// <summary>Refuses (throws <see cref="DrillRefusedException"/>) unless a failover can succeed right now.</summary>
     private async Task<Precondition> CheckPreconditionAsync(IFaultInjector injector, PatroniClient patroni, CancellationToken ct)
@@ -304,7 +320,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             cluster = await patroni.GetClusterAsync(ct).ConfigureAwait(false);
             config = await patroni.GetConfigAsync(ct).ConfigureAwait(false);
         }
-        catch (PatroniUnreachableException ex)
+        catch (PatroniApiException ex) when (ex.Failure == PatroniFailure.Unreachable)
         {
             throw new DrillRefusedException($"cluster unreachable: {ex.Message}", ex);
         }
@@ -315,6 +331,12 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             throw new DrillRefusedException(leaders.Count == 0 ? "cluster unhealthy: no leader" : $"cluster unhealthy: {leaders.Count} leaders");
         }
 
+        // Names go into fault hooks (docker kill {container}): refuse what is not a plain name before touching anything.
+        if (cluster.Members.Select(m => HookCommand.UnsafeNameReason("member", m.Name)).FirstOrDefault(r => r is not null) is { } unsafeName)
+        {
+            throw new DrillRefusedException($"cluster reports a member the drill will not handle: {unsafeName}");
+        }
+
         var leader = leaders[0];
         if (!leader.IsRunning)
         {
@@ -323,15 +345,16 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
 
         var primary = await patroni.GetPrimaryStatusAsync(ct).ConfigureAwait(false);
         var streaming = primary?.Replication?.Where(r => r.State == "streaming").Select(r => r.ApplicationName).ToHashSet() ?? [];
+        var maximumLag = config.MaximumLagOnFailover ?? PatroniDefaultMaximumLag;
         var promotable = cluster.Members
             .Where(m => !m.IsLeader && m.IsRunning && !m.NoFailover && streaming.Contains(m.Name)
-                        && m.LagBytes is { } lag && lag <= config.MaximumLagOnFailover)
+                        && m.LagBytes is { } lag && lag <= maximumLag)
             .ToList();
         if (promotable.Count == 0)
         {
             var replicas = cluster.Members.Where(m => !m.IsLeader).Select(m => $"{m.Name} {m.State ?? "?"} lag {m.LagBytes?.ToString() ?? "unknown"}").ToList();
             throw new DrillRefusedException("cluster unhealthy: no promotable replica streaming from the leader within maximum_lag_on_failover "
-                                            + $"({config.MaximumLagOnFailover} bytes); replicas: {(replicas.Count == 0 ? "none" : string.Join(", ", replicas))}");
+                                            + $"({maximumLag} bytes); replicas: {(replicas.Count == 0 ? "none" : string.Join(", ", replicas))}");
         }
 
         if (config.SynchronousMode && !cluster.Members.Any(m => m.IsSyncStandby && m.IsRunning && streaming.Contains(m.Name)))
@@ -394,12 +417,13 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         }
     }
 
-    private static async Task<string?> ReadProbeVerdictAsync(Uri probe, CancellationToken ct)
+    private async Task<string?> ReadProbeVerdictAsync(Uri probe, CancellationToken ct)
     {
         try
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-            var status = await http.GetFromJsonAsync<JsonElement>(new Uri(probe, "status"), ct).ConfigureAwait(false);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            var status = await (http ?? s_http).GetFromJsonAsync<JsonElement>(new Uri(probe, "status"), timeout.Token).ConfigureAwait(false);
             return status.TryGetProperty("verdict", out var verdict) ? verdict.GetString() : null;
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException && !ct.IsCancellationRequested)
@@ -496,7 +520,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
                     var cluster = await patroni.GetClusterAsync(ct).ConfigureAwait(false);
                     return !synchronous || cluster.Members.Any(m => m.IsSyncStandby && m.IsRunning);
                 }
-                catch (PatroniUnreachableException)
+                catch (PatroniApiException)
                 {
                     return false;
                 }

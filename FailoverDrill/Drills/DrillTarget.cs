@@ -16,8 +16,8 @@ public enum DrillKind
 /// <param name="DirectConnectionString">Optional direct multi-host path (Npgsql, <c>Target Session Attributes=primary</c>).</param>
 /// <param name="RestUser">Patroni REST user for switchover (basic auth).</param>
 /// <param name="RestPassword">Patroni REST password.</param>
-/// <param name="KillCommand">Shell command that kills a node abruptly: <c>{member}</c> is the Patroni member, <c>{container}</c> its container.</param>
-/// <param name="StartCommand">Shell command that brings a killed node back (same placeholders); none: something else restarts it.</param>
+/// <param name="KillCommand">Program and arguments that kill a node abruptly (<see cref="HookCommand"/>, no shell): <c>{member}</c> is the Patroni member, <c>{container}</c> its container.</param>
+/// <param name="StartCommand">Program and arguments that bring a killed node back (same placeholders); none: something else restarts it.</param>
 /// <param name="Containers">Member name → container name (default: the member name).</param>
 /// <param name="HealthProbeUrl">Optional HealthProbe base URL: an <c>Unhealthy</c> verdict at <c>/status</c> blocks a drill.</param>
 public sealed record DrillTarget(
@@ -26,11 +26,14 @@ public sealed record DrillTarget(
     string? DirectConnectionString = null,
     string? RestUser = null,
     string? RestPassword = null,
-    string? KillCommand = null,
-    string? StartCommand = null,
+    IReadOnlyList<string>? KillCommand = null,
+    IReadOnlyList<string>? StartCommand = null,
     IReadOnlyDictionary<string, string>? Containers = null,
     Uri? HealthProbeUrl = null)
 {
+    /// <summary>The REST credentials for unsafe requests (switchover), when both are known.</summary>
+    public PatroniCredentials? Credentials => RestUser is not null && RestPassword is not null ? new(RestUser, RestPassword) : null;
+
     /// <summary>The container of a Patroni member.</summary>
     public string ContainerOf(string member) => Containers?.GetValueOrDefault(member) ?? member;
 }

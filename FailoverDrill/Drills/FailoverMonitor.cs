@@ -6,7 +6,7 @@ namespace HaStack.FailoverDrill.Drills;
 /// Polls Patroni's <c>/cluster</c> during a failover and notes when the old leader stopped being the leader
 /// (detection) and when another member held the lock and ran (new leader).
 /// </summary>
-public sealed class FailoverMonitor(IReadOnlyList<Uri> patroniUrls, string oldLeader, Stopwatch clock, TimeSpan interval)
+public sealed class FailoverMonitor(HttpClient http, IReadOnlyList<Uri> patroniUrls, string oldLeader, Stopwatch clock, TimeSpan interval)
 {
     public TimeSpan? DetectedAt { get; private set; }
 
@@ -19,7 +19,7 @@ public sealed class FailoverMonitor(IReadOnlyList<Uri> patroniUrls, string oldLe
     public async Task RunAsync(CancellationToken ct)
     {
         // Short timeouts: a killed node must not hold up the clock.
-        using var patroni = new PatroniClient(patroniUrls, null, null, TimeSpan.FromMilliseconds(700));
+        var patroni = new PatroniClient(http, patroniUrls, requestTimeout: TimeSpan.FromMilliseconds(700));
         while (!ct.IsCancellationRequested)
         {
             try
@@ -42,7 +42,7 @@ public sealed class FailoverMonitor(IReadOnlyList<Uri> patroniUrls, string oldLe
                     }
                 }
             }
-            catch (PatroniUnreachableException)
+            catch (PatroniApiException)
             {
                 // Every node busy or down for a moment: keep polling.
             }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace HaStack.FailoverDrill.Drills;
 
 /// <summary>What an injector did, for the report.</summary>
@@ -52,72 +50,32 @@ public sealed class SwitchoverInjector : IFaultInjector
 
 /// <summary>
 /// An abrupt crash: the leader's container is killed through the container engine (SIGKILL to every process), so
-/// Patroni cannot release its lock and the lock must expire. The kill and start commands are shell hooks.
+/// Patroni cannot release its lock and the lock must expire. The kill and start commands are argument lists
+/// (<see cref="HookCommand"/>), run without a shell.
 /// </summary>
 public sealed class CrashInjector : IFaultInjector
 {
     public DrillKind Kind => DrillKind.Crash;
 
     public string? CannotInjectReason(DrillTarget target, string leader) =>
-        string.IsNullOrWhiteSpace(target.KillCommand) ? "a crash drill needs a kill command (--kill-command \"docker kill {container}\")" : null;
+        target.KillCommand is not { Count: > 0 } ? "a crash drill needs a kill command (--kill-command \"docker kill {container}\")" : null;
 
     public async Task<InjectionResult> InjectAsync(DrillTarget target, PatroniClient patroni, string leader, DrillSettings settings, CancellationToken ct)
     {
         var command = HookCommand.Expand(target.KillCommand!, leader, target.ContainerOf(leader));
         await HookCommand.RunAsync(command, ct).ConfigureAwait(false);
-        return new InjectionResult($"killed {leader}: {command}");
+        return new InjectionResult($"killed {leader}: {HookCommand.Describe(command)}");
     }
 
     public async Task<string?> RecoverAsync(DrillTarget target, string oldLeader, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(target.StartCommand))
+        if (target.StartCommand is not { Count: > 0 } template)
         {
             return null;
         }
 
-        var command = HookCommand.Expand(target.StartCommand, oldLeader, target.ContainerOf(oldLeader));
+        var command = HookCommand.Expand(template, oldLeader, target.ContainerOf(oldLeader));
         await HookCommand.RunAsync(command, ct).ConfigureAwait(false);
-        return command;
-    }
-}
-
-/// <summary>Runs an operator-supplied shell hook with <c>/bin/sh -c</c>.</summary>
-public static class HookCommand
-{
-    public static string Expand(string template, string member, string container) =>
-        template.Replace("{member}", member, StringComparison.Ordinal).Replace("{container}", container, StringComparison.Ordinal);
-
-    /// <exception cref="InvalidOperationException">The command failed or did not finish in 60 s.</exception>
-    public static async Task RunAsync(string command, CancellationToken ct)
-    {
-        var start = new ProcessStartInfo("/bin/sh")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(command);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start: {command}");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"'{command}' did not finish in 60 s");
-        }
-
-        await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
-        if (process.ExitCode != 0)
-        {
-            var why = (await stderr.ConfigureAwait(false)).Trim().Split('\n').LastOrDefault() ?? "";
-            throw new InvalidOperationException($"'{command}' exited with {process.ExitCode}: {why}");
-        }
+        return HookCommand.Describe(command);
     }
 }

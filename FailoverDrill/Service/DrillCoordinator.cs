@@ -11,6 +11,7 @@ public sealed class DrillCoordinator(
     DrillSettings settings,
     DrillMetrics metrics,
     IHostApplicationLifetime lifetime,
+    IHttpClientFactory httpClientFactory,
     ILogger<DrillCoordinator> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -32,7 +33,7 @@ public sealed class DrillCoordinator(
         {
             try
             {
-                var report = await new DrillRunner(target, settings, metrics, logger).RunAsync(kind, lifetime.ApplicationStopping).ConfigureAwait(false);
+                var report = await new DrillRunner(target, settings, metrics, logger, httpClientFactory.CreateClient(nameof(DrillRunner))).RunAsync(kind, lifetime.ApplicationStopping).ConfigureAwait(false);
                 Last = report;
                 return report;
             }

@@ -10,8 +10,9 @@ public static class DrillServiceExtensions
 
     /// <summary>
     /// Reads the target from <c>ConnectionStrings:app</c>, <c>ConnectionStrings:app-direct</c> and the <c>Drill</c>
-    /// section (<c>Patroni</c>: comma-separated REST URLs; <c>RestUser</c>, <c>RestPassword</c>, <c>KillCommand</c>,
-    /// <c>StartCommand</c>, <c>Containers</c>: <c>member=container,…</c>; <c>HealthProbeUrl</c>).
+    /// section (<c>Patroni</c>: comma-separated REST URLs; <c>RestUser</c>, <c>RestPassword</c>; <c>KillCommand</c> and
+    /// <c>StartCommand</c>: argument lists, <c>KillCommand:0</c> the program; <c>Containers</c>: <c>member=container,…</c>;
+    /// <c>HealthProbeUrl</c>).
     /// </summary>
     public static IServiceCollection AddDrillService(this IServiceCollection services, IConfiguration configuration)
     {
@@ -19,18 +20,22 @@ public static class DrillServiceExtensions
         services.AddSingleton(new DrillSettings());
         services.AddSingleton(sp => new DrillMetrics(sp.GetRequiredService<IMeterFactory>().Create(DrillMetrics.Name)));
         services.AddSingleton<DrillCoordinator>();
+        // Timeouts are per request (Patroni reads 1.5 s, a switchover 60 s), not the client's.
+        services.AddHttpClient(nameof(DrillRunner), http => http.Timeout = Timeout.InfiniteTimeSpan);
         return services;
     }
 
     /// <summary>
     /// <c>POST /drills/switchover</c>, <c>POST /drills/crash</c> (202 at once; <c>?wait=true</c>: 200 with the report,
-    /// 412 when refused), <c>GET /drills/last</c>, <c>GET /drills</c>.
+    /// 412 when refused; from the host only, with the control secret: <see cref="ControlSecretFilter"/>),
+    /// <c>GET /drills/last</c>, <c>GET /drills</c>.
     /// </summary>
     public static WebApplication MapDrillEndpoints(this WebApplication app)
     {
+        var control = app.MapGroup("/drills").AddEndpointFilter<ControlSecretFilter>();
         foreach (var kind in Enum.GetValues<DrillKind>())
         {
-            app.MapPost($"/drills/{kind.ToString().ToLowerInvariant()}", async (bool? wait, DrillCoordinator coordinator) =>
+            control.MapPost($"/{kind.ToString().ToLowerInvariant()}", async (bool? wait, DrillCoordinator coordinator) =>
             {
                 var drill = coordinator.TryStart(kind);
                 if (drill is null)
@@ -56,6 +61,12 @@ public static class DrillServiceExtensions
         return app;
     }
 
+    /// <summary>A hook as an argument list (<c>KillCommand:0</c>, <c>KillCommand:1</c>, …); null when not set.</summary>
+    private static IReadOnlyList<string>? Hook(IConfigurationSection section) =>
+        section.GetChildren().OrderBy(c => int.TryParse(c.Key, out var i) ? i : int.MaxValue).Select(c => c.Value ?? "").ToList() is { Count: > 0 } list
+            ? list
+            : null;
+
     private static DrillTarget ReadTarget(IConfiguration configuration)
     {
         var section = configuration.GetSection(SectionName);
@@ -76,8 +87,8 @@ public static class DrillServiceExtensions
             configuration.GetConnectionString("app-direct"),
             section["RestUser"],
             section["RestPassword"],
-            section["KillCommand"],
-            section["StartCommand"],
+            Hook(section.GetSection("KillCommand")),
+            Hook(section.GetSection("StartCommand")),
             containers,
             section["HealthProbeUrl"] is { Length: > 0 } probe ? new Uri(probe.TrimEnd('/') + "/") : null);
     }

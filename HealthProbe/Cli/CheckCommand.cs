@@ -19,7 +19,7 @@ public static class CheckCommand
     public const int ExitCouldNotCheck = 3;
 
     public const string Usage =
-        "usage: healthprobe check --patroni <url>[,<url>...] [--dsn <connection string|postgresql://URI>] [--pgbouncer <admin connection string>]\n" +
+        "usage: healthprobe check --patroni <url>[,<url>...] [--dsn <connection string|postgresql://URI>] [--pgbouncer <exporter metrics URL>]\n" +
         "                         [--etcd <url>[,<url>...]] [--lag-warning <s>] [--lag-critical <s>] [--timeout <s>] [--json] [--no-color]\n" +
         "  --dsn with as many hosts as --patroni URLs: host i is member i; otherwise each member's host:port from Patroni with these credentials.\n" +
         "  exit codes: 0 healthy, 1 degraded, 2 unhealthy, 3 could not check";
@@ -157,7 +157,7 @@ public sealed record CheckArguments(ProbeTargets Targets, ProbeThresholds Thresh
         {
             Members = urls.Select((u, i) => new MemberEndpoint(null, u, perMember[i])).ToList(),
             FallbackConnectionString = fallback,
-            PgBouncerAdmin = values.GetValueOrDefault("--pgbouncer"),
+            PgBouncerMetrics = values.TryGetValue("--pgbouncer", out var pgbouncer) ? Urls(pgbouncer, "--pgbouncer")[0] : null,
             Etcd = values.TryGetValue("--etcd", out var etcd) ? Urls(etcd, "--etcd").Select(u => (u.Authority, u)).ToList() : [],
             RequestTimeout = timeout,
         };

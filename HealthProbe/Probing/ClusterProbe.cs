@@ -44,10 +44,10 @@ public sealed class ClusterProbe : IAsyncDisposable
 
         _targets = targets;
         _thresholds = thresholds;
-        _patroni = new PatroniClient(http, targets.RequestTimeout);
+        _patroni = new PatroniClient(http, requestTimeout: targets.RequestTimeout);
         _postgres = new PostgresInspector(targets.RequestTimeout);
         _etcd = new EtcdInspector(http, targets.RequestTimeout);
-        _pgbouncer = targets.PgBouncerAdmin is { } admin ? new PgBouncerInspector(admin, targets.RequestTimeout) : null;
+        _pgbouncer = targets.PgBouncerMetrics is { } metrics ? new PgBouncerInspector(http, metrics, targets.RequestTimeout) : null;
         _time = time ?? TimeProvider.System;
         _names = targets.Members.Select(m => m.Name).ToArray();
         _settings = targets.Settings;
@@ -67,7 +67,7 @@ public sealed class ClusterProbe : IAsyncDisposable
         var preferred = _preferred;
         var clusterTask = AttemptAsync(() => _patroni.GetClusterAsync(endpoints[preferred].RestUrl, ct));
         var configTask = _time.GetUtcNow() - _settingsAt > s_configRefresh
-            ? AttemptAsync(() => _patroni.GetConfigAsync(endpoints[preferred].RestUrl, _settings, ct))
+            ? AttemptAsync(async () => ToSettings(await _patroni.GetConfigAsync(endpoints[preferred].RestUrl, ct).ConfigureAwait(false)))
             : null;
         var etcdTask = InspectEtcdAsync(ct);
         var pgbouncerTask = InspectPgBouncerAsync(ct);
@@ -116,7 +116,7 @@ public sealed class ClusterProbe : IAsyncDisposable
     private async Task<PgBouncerStatus?> InspectPgBouncerAsync(CancellationToken ct) =>
         _pgbouncer is null ? null : await _pgbouncer.InspectAsync(ct).ConfigureAwait(false);
 
-    private string[] ResolveNames(IReadOnlyList<MemberEndpoint> endpoints, Attempt<PatroniNodeView>[] nodes, Attempt<SqlView>[] sql, PatroniClusterView? cluster)
+    private string[] ResolveNames(IReadOnlyList<MemberEndpoint> endpoints, Attempt<PatroniNodeStatus>[] nodes, Attempt<SqlView>[] sql, PatroniClusterView? cluster)
     {
         var names = new string[endpoints.Count];
         var assigned = new HashSet<string>(_names.Where(n => n is not null)!);
@@ -140,8 +140,8 @@ public sealed class ClusterProbe : IAsyncDisposable
             }
 
             var guess = node is null || cluster is null ? null
-                : node.Role == "leader" ? cluster.Members.FirstOrDefault(m => m.Role == "leader")?.Name
-                : cluster.Members.Where(m => m.Role != "leader" && !assigned.Contains(m.Name)).Select(m => m.Name).ToList() is [var only] ? only
+                : node.Role == PatroniRole.Leader ? cluster.Leader?.Name
+                : cluster.Members.Where(m => !m.IsLeader && !assigned.Contains(m.Name)).Select(m => m.Name).ToList() is [var only] ? only
                 : null;
             names[i] = guess ?? endpoints[i].RestUrl.Authority;
             assigned.Add(names[i]);
@@ -175,7 +175,7 @@ public sealed class ClusterProbe : IAsyncDisposable
     }
 
     private List<MemberStatus> Merge(
-        string[] names, IReadOnlyList<MemberEndpoint> endpoints, Attempt<PatroniNodeView>[] nodes, Attempt<SqlView>[] sql,
+        string[] names, IReadOnlyList<MemberEndpoint> endpoints, Attempt<PatroniNodeStatus>[] nodes, Attempt<SqlView>[] sql,
         Dictionary<string, Attempt<SqlView>> fallbackSql, PatroniClusterView? cluster, DateTimeOffset now)
     {
         var all = (cluster?.Members.Select(m => m.Name) ?? []).Concat(names).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -184,11 +184,12 @@ public sealed class ClusterProbe : IAsyncDisposable
             ? sql[i]
             : fallbackSql.GetValueOrDefault(name, Attempt<SqlView>.None);
 
-        var leaderName = cluster?.Members.FirstOrDefault(m => m.Role == "leader")?.Name
-                         ?? names.Where((_, i) => nodes[i].Value?.Role == "leader").FirstOrDefault();
+        var leaderName = cluster?.Leader?.Name
+                         ?? names.Where((_, i) => nodes[i].Value?.Role == PatroniRole.Leader).FirstOrDefault();
         var leaderSql = leaderName is null ? null : SqlOf(leaderName).Value;
         var leaderNode = leaderName is not null && IndexOf(leaderName) is { } li ? nodes[li].Value : null;
-        var leaderStandbys = leaderSql?.Standbys ?? leaderNode?.Replication;
+        var leaderStandbys = leaderSql?.Standbys ?? leaderNode?.Replication
+            .Select(r => new StandbyStatus(r.ApplicationName, r.ClientAddress, r.State ?? "?", r.SyncState ?? "?", null, null, null, null, null, null)).ToList();
         var leaderLsn = ParseLsn(leaderSql?.CurrentLsn) ?? leaderNode?.WalLocation;
         RecordLeaderLsn(leaderName, leaderSql is null ? null : leaderLsn, now);
 
@@ -196,7 +197,7 @@ public sealed class ClusterProbe : IAsyncDisposable
         foreach (var name in all)
         {
             var index = IndexOf(name);
-            var nodeAttempt = index is { } i ? nodes[i] : Attempt<PatroniNodeView>.None;
+            var nodeAttempt = index is { } i ? nodes[i] : Attempt<PatroniNodeStatus>.None;
             var node = nodeAttempt.Value;
             var sqlAttempt = SqlOf(name);
             var view = sqlAttempt.Value;
@@ -244,7 +245,7 @@ public sealed class ClusterProbe : IAsyncDisposable
                 Role = dcs?.Role ?? node?.Role,
                 State = node?.State ?? dcs?.State,
                 Timeline = node?.Timeline ?? dcs?.Timeline,
-                InRecovery = view?.InRecovery ?? (node is null ? null : node.Role != "leader"),
+                InRecovery = view?.InRecovery ?? (node is null ? null : node.Role != PatroniRole.Leader),
                 CurrentLsn = view?.CurrentLsn ?? (isLeader ? FormatLsn(node?.WalLocation) : null),
                 ReceiveLsn = view?.ReceiveLsn ?? FormatLsn(node?.ReceivedLocation),
                 ReplayLsn = view?.ReplayLsn ?? FormatLsn(node?.ReplayedLocation),
@@ -304,7 +305,7 @@ public sealed class ClusterProbe : IAsyncDisposable
     }
 
     private static string? ClassifyError(
-        IReadOnlyList<MemberEndpoint> endpoints, Attempt<PatroniNodeView>[] nodes, IEnumerable<Attempt<SqlView>> sql, Attempt<PatroniClusterView> cluster)
+        IReadOnlyList<MemberEndpoint> endpoints, Attempt<PatroniNodeStatus>[] nodes, IEnumerable<Attempt<SqlView>> sql, Attempt<PatroniClusterView> cluster)
     {
         if (nodes.Select(n => n.Error).FirstOrDefault(e => e?.Misconfigured == true) is { } notPatroni)
         {
@@ -325,6 +326,14 @@ public sealed class ClusterProbe : IAsyncDisposable
 
         return sql.Select(s => s.Error).FirstOrDefault(e => e?.Misconfigured == true)?.Message;
     }
+
+    /// <summary>Patroni's <c>/config</c> over the settings known so far (a key Patroni leaves out keeps its value).</summary>
+    private ClusterSettings ToSettings(PatroniDynamicConfig config) => new(
+        Ttl: config.Ttl ?? _settings.Ttl,
+        LoopWait: config.LoopWait ?? _settings.LoopWait,
+        MaximumLagOnFailover: config.MaximumLagOnFailover ?? _settings.MaximumLagOnFailover,
+        SynchronousMode: config.SynchronousMode,
+        RetryTimeout: config.RetryTimeout ?? _settings.RetryTimeout);
 
     private static bool SameAuthority(string? apiUrl, Uri restUrl) =>
         Uri.TryCreate(apiUrl, UriKind.Absolute, out var api) && string.Equals(api.Authority, restUrl.Authority, StringComparison.OrdinalIgnoreCase);
@@ -356,16 +365,13 @@ public sealed class ClusterProbe : IAsyncDisposable
         {
             return new Attempt<T>(true, null, ex);
         }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _postgres.DisposeAsync().ConfigureAwait(false);
-        if (_pgbouncer is not null)
+        catch (PatroniApiException ex)
         {
-            await _pgbouncer.DisposeAsync().ConfigureAwait(false);
+            return new Attempt<T>(true, null, ProbeTargetException.From(ex));
         }
     }
+
+    public ValueTask DisposeAsync() => _postgres.DisposeAsync();
 
     private readonly record struct Attempt<T>(bool Attempted, T? Value, ProbeTargetException? Error)
         where T : class

@@ -1,90 +1,137 @@
 using System.Globalization;
 using HaStack.HealthProbe.Model;
-using Npgsql;
 
 namespace HaStack.HealthProbe.Probing;
 
 /// <summary>
-/// Reads <c>SHOW POOLS</c> from PgBouncer's admin console (database <c>pgbouncer</c>) over one kept connection,
-/// reconnecting after a failure. The console speaks only the simple query protocol: see <see cref="SimpleQueryClient"/>.
+/// Reads PgBouncer's pools from the Prometheus exporter that runs beside it (<c>pgbouncer_pools_*</c>, one series per
+/// database and user, from <c>SHOW POOLS</c> as the stats-only console user). The probe itself holds no PgBouncer
+/// credentials: it reads the exporter's <c>/metrics</c> over HTTP.
 /// </summary>
-public sealed class PgBouncerInspector(string adminConnectionString, TimeSpan timeout) : IAsyncDisposable
+public sealed class PgBouncerInspector(HttpClient http, Uri metricsUrl, TimeSpan timeout)
 {
-    private readonly NpgsqlConnectionStringBuilder _admin = new(adminConnectionString);
-    private SimpleQueryClient? _client;
-
     public async Task<PgBouncerStatus> InspectAsync(CancellationToken ct)
     {
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeoutCts.CancelAfter(timeout);
         try
         {
-            _client ??= await SimpleQueryClient.ConnectAsync(_admin.Host ?? "localhost", _admin.Port, _admin.Username ?? "pgbouncer",
-                _admin.Password, _admin.Database ?? "pgbouncer", timeoutCts.Token).ConfigureAwait(false);
-            var rows = await _client.QueryAsync("SHOW POOLS", timeoutCts.Token).ConfigureAwait(false);
-            var pools = rows.Select(r =>
+            var text = await http.GetStringAsync(metricsUrl, timeoutCts.Token).ConfigureAwait(false);
+            var samples = PrometheusText.Parse(text);
+            // pgbouncer_up is the exporter's own verdict on its last SHOW: 0 when PgBouncer did not answer it.
+            if (samples.FirstOrDefault(s => s.Name == "pgbouncer_up") is { } up && up.Value < 1)
             {
-                int Int(string column) => r.TryGetValue(column, out var v) && int.TryParse(v, CultureInfo.InvariantCulture, out var n) ? n : 0;
-                return new PoolStatus(r.GetValueOrDefault("database") ?? "?", r.GetValueOrDefault("user") ?? "?",
-                    Int("cl_active"), Int("cl_waiting"), Int("sv_active"), Int("sv_idle"), Int("sv_used"),
-                    Int("maxwait") + Int("maxwait_us") / 1_000_000.0);
-            }).ToList();
+                return new PgBouncerStatus(false, [], $"{metricsUrl}: the exporter cannot reach PgBouncer (pgbouncer_up 0)");
+            }
+
+            var pools = samples.Where(s => s.Name.StartsWith("pgbouncer_pools_", StringComparison.Ordinal))
+                .GroupBy(s => (Database: s.Labels.GetValueOrDefault("database") ?? "?", User: s.Labels.GetValueOrDefault("user") ?? "?"))
+                .Select(g =>
+                {
+                    double Of(string metric) => g.FirstOrDefault(s => s.Name == "pgbouncer_pools_" + metric)?.Value ?? 0;
+                    return new PoolStatus(g.Key.Database, g.Key.User,
+                        (int)Of("client_active_connections"), (int)Of("client_waiting_connections"),
+                        (int)Of("server_active_connections"), (int)Of("server_idle_connections"), (int)Of("server_used_connections"),
+                        Of("client_maxwait_seconds"));
+                })
+                .OrderBy(p => p.Database, StringComparer.Ordinal).ThenBy(p => p.User, StringComparer.Ordinal)
+                .ToList();
             return new PgBouncerStatus(true, pools, null);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            await ResetAsync().ConfigureAwait(false);
-            return new PgBouncerStatus(false, [], $"{Where}: no answer within {timeout.TotalSeconds:0.#} s");
-        }
-        catch (Exception ex) when (ex is SimpleQueryException or IOException or System.Net.Sockets.SocketException or ArgumentException)
-        {
-            await ResetAsync().ConfigureAwait(false);
-            return new PgBouncerStatus(false, [], $"{Where}: {PatroniClient.OneLine(ex)}");
-        }
-    }
-
-    private string Where => $"{_admin.Username}@{_admin.Host}:{_admin.Port}";
-
-    private async Task ResetAsync()
-    {
-        if (_client is { } client)
-        {
-            _client = null;
-            await client.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-
-    public ValueTask DisposeAsync() => new(ResetAsync());
-}
-
-/// <summary>Asks each etcd member's <c>/health</c>: true only while the member sees a raft leader.</summary>
-public sealed class EtcdInspector(HttpClient http, TimeSpan timeout)
-{
-    public async Task<EtcdStatus> InspectAsync(IReadOnlyList<(string Name, Uri Url)> members, CancellationToken ct)
-    {
-        var results = await Task.WhenAll(members.Select(m => CheckAsync(m.Name, m.Url, ct))).ConfigureAwait(false);
-        return new EtcdStatus(results);
-    }
-
-    private async Task<EtcdMemberStatus> CheckAsync(string name, Uri url, CancellationToken ct)
-    {
-        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeoutCts.CancelAfter(timeout);
-        try
-        {
-            using var response = await http.GetAsync(new Uri(url, "health"), timeoutCts.Token).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStringAsync(timeoutCts.Token).ConfigureAwait(false);
-            return response.IsSuccessStatusCode && body.Contains("\"true\"", StringComparison.Ordinal)
-                ? new EtcdMemberStatus(name, true, null)
-                : new EtcdMemberStatus(name, false, $"/health answered {(int)response.StatusCode}: {body.Trim()}");
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return new EtcdMemberStatus(name, false, $"no answer within {timeout.TotalSeconds:0.#} s");
+            return new PgBouncerStatus(false, [], $"{metricsUrl}: no answer within {timeout.TotalSeconds:0.#} s");
         }
         catch (HttpRequestException ex)
         {
-            return new EtcdMemberStatus(name, false, PatroniClient.OneLine(ex));
+            return new PgBouncerStatus(false, [], $"{metricsUrl}: {PatroniClient.OneLine(ex)}");
+        }
+    }
+}
+
+/// <summary>One sample of the Prometheus text exposition format: <c>name{label="value",…} value</c>.</summary>
+public sealed record PrometheusSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
+
+/// <summary>Reads the sample lines of the Prometheus text format (comments and timestamps ignored).</summary>
+public static class PrometheusText
+{
+    public static IReadOnlyList<PrometheusSample> Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var samples = new List<PrometheusSample>();
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            var brace = line.IndexOf('{', StringComparison.Ordinal);
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            string name, rest;
+            if (brace >= 0 && (space < 0 || brace < space))
+            {
+                var close = line.LastIndexOf('}');
+                if (close < brace)
+                {
+                    continue;
+                }
+
+                name = line[..brace];
+                ReadLabels(line[(brace + 1)..close], labels);
+                rest = line[(close + 1)..].Trim();
+            }
+            else if (space > 0)
+            {
+                name = line[..space];
+                rest = line[(space + 1)..].Trim();
+            }
+            else
+            {
+                continue;
+            }
+
+            var valueText = rest.Split(' ', 2)[0];
+            if (double.TryParse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                samples.Add(new PrometheusSample(name, labels, value));
+            }
+        }
+
+        return samples;
+    }
+
+    private static void ReadLabels(string text, Dictionary<string, string> labels)
+    {
+        var i = 0;
+        while (i < text.Length)
+        {
+            var eq = text.IndexOf('=', i);
+            if (eq < 0 || eq + 1 >= text.Length || text[eq + 1] != '"')
+            {
+                return;
+            }
+
+            var key = text[i..eq].Trim().TrimStart(',').Trim();
+            var value = new System.Text.StringBuilder();
+            var j = eq + 2;
+            for (; j < text.Length && text[j] != '"'; j++)
+            {
+                if (text[j] == '\\' && j + 1 < text.Length)
+                {
+                    j++;
+                    value.Append(text[j] == 'n' ? '\n' : text[j]);
+                }
+                else
+                {
+                    value.Append(text[j]);
+                }
+            }
+
+            labels[key] = value.ToString();
+            i = j + 1;
         }
     }
 }

@@ -38,10 +38,10 @@ public sealed record ProbeTargets
     /// </summary>
     public string? FallbackConnectionString { get; init; }
 
-    /// <summary>PgBouncer's admin console (database <c>pgbouncer</c>, a stats user), or null to skip it.</summary>
-    public string? PgBouncerAdmin { get; init; }
+    /// <summary>The PgBouncer exporter's <c>/metrics</c> URL (its pools), or null to skip PgBouncer.</summary>
+    public Uri? PgBouncerMetrics { get; init; }
 
-    /// <summary>etcd members' client URLs by name, or empty to skip etcd.</summary>
+    /// <summary>etcd members' read-only metrics URLs (<c>/health</c>) by name, or empty to skip etcd.</summary>
     public IReadOnlyList<(string Name, Uri Url)> Etcd { get; init; } = [];
 
     /// <summary>Used until Patroni's <c>/config</c> answers.</summary>

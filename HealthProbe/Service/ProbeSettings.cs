@@ -10,8 +10,9 @@ namespace HaStack.HealthProbe.Service;
 /// <item><c>HealthProbe:Members</c> = <c>pg-1,pg-2</c>: Patroni member names. Each member's REST API is reached by service
 /// discovery (<c>http://_patroni.pg-1</c>, from <c>services:pg-1:patroni:0</c>) unless <c>HealthProbe:RestUrls:pg-1</c>
 /// is set, its PostgreSQL with <c>ConnectionStrings:pg-1</c>.</item>
-/// <item><c>HealthProbe:Etcd</c> = <c>etcd-1,…</c>: etcd members, by service discovery (<c>http://_client.etcd-1</c>).</item>
-/// <item><c>ConnectionStrings:pgbouncer-admin</c>: PgBouncer's admin console.</item>
+/// <item><c>HealthProbe:Etcd</c> = <c>etcd-1,…</c>: etcd members, by service discovery of their read-only metrics endpoint (<c>http://_metrics.etcd-1</c>: <c>/health</c>).</item>
+/// <item><c>HealthProbe:PgBouncer</c> = <c>pgbouncer</c>: the PgBouncer resource, whose exporter's pools are read by
+/// service discovery (<c>http://_metrics.pgbouncer/metrics</c>) unless <c>HealthProbe:PgBouncerMetricsUrl</c> is set.</item>
 /// <item><c>HealthProbe:Interval</c>, <c>RequestTimeout</c>, <c>LagWarningSeconds</c>, <c>LagCriticalSeconds</c>, and the
 /// fallbacks used until Patroni's /config answers: <c>Ttl</c>, <c>LoopWait</c>, <c>MaximumLagOnFailover</c>,
 /// <c>SynchronousMode</c>.</item>
@@ -20,7 +21,6 @@ namespace HaStack.HealthProbe.Service;
 public sealed record ProbeSettings(ProbeTargets Targets, ProbeThresholds Thresholds, TimeSpan Interval)
 {
     public const string SectionName = "HealthProbe";
-    public const string PgBouncerConnectionName = "pgbouncer-admin";
 
     public static ProbeSettings FromConfiguration(IConfiguration configuration)
     {
@@ -45,8 +45,9 @@ public sealed record ProbeSettings(ProbeTargets Targets, ProbeThresholds Thresho
             Members = names.Select(n => new MemberEndpoint(n,
                 Slash(section[$"RestUrls:{n}"] ?? $"http://_patroni.{n}"),
                 configuration.GetConnectionString(n))).ToList(),
-            PgBouncerAdmin = configuration.GetConnectionString(PgBouncerConnectionName),
-            Etcd = List(section["Etcd"]).Select(n => (n, Slash(section[$"EtcdUrls:{n}"] ?? $"http://_client.{n}"))).ToList(),
+            PgBouncerMetrics = section["PgBouncerMetricsUrl"] is { Length: > 0 } metricsUrl ? new Uri(metricsUrl)
+                : section["PgBouncer"] is { Length: > 0 } pgbouncer ? new Uri($"http://_metrics.{pgbouncer}/metrics") : null,
+            Etcd = List(section["Etcd"]).Select(n => (n, Slash(section[$"EtcdUrls:{n}"] ?? $"http://_metrics.{n}"))).ToList(),
             Settings = settings,
             RequestTimeout = Seconds(section, "RequestTimeoutSeconds", 2),
         };

@@ -19,21 +19,20 @@ await cluster.InitializeAsync();
 using var status = new HttpClient { BaseAddress = cluster.GetEndpoint("healthprobe", "http"), Timeout = TimeSpan.FromSeconds(3) };
 using var prometheus = new HttpClient { BaseAddress = cluster.GetEndpoint("prometheus", "http"), Timeout = TimeSpan.FromSeconds(5) };
 await WaitHealthyAsync(TimeSpan.FromMinutes(2));
-var patroniConfig = await cluster.Patroni.GetConfigAsync(cluster.NodeNames[0], default);
+var patroniConfig = await cluster.Patroni.GetConfigAsync(cluster.PatroniUrls[cluster.NodeNames[0]], default);
 var serverVersion = (await cluster.QueryAsync<string>("app", "SHOW server_version")).Split(' ')[0];
-var patroniVersion = (await cluster.Patroni.GetNodeStatusAsync(cluster.NodeNames[0], default)).GetProperty("patroni").GetProperty("version").GetString();
+var patroniVersion = (await cluster.Patroni.GetNodeAsync(cluster.PatroniUrls[cluster.NodeNames[0]], default)).PatroniVersion;
 var platformLine = string.Create(invariant,
-    $"PostgreSQL {serverVersion}, Patroni {patroniVersion}, timing profile `fast` as Patroni's /config reports it: ttl {patroniConfig.GetProperty("ttl").GetInt32()} / loop_wait {patroniConfig.GetProperty("loop_wait").GetInt32()} / retry_timeout {patroniConfig.GetProperty("retry_timeout").GetInt32()}");
+    $"PostgreSQL {serverVersion}, Patroni {patroniVersion}, timing profile `fast` as Patroni's /config reports it: ttl {patroniConfig.Ttl} / loop_wait {patroniConfig.LoopWait} / retry_timeout {patroniConfig.RetryTimeout}");
 
 // 1. Cycle cost: the same ClusterProbe the service runs, in this process, against the same targets.
-var superuser = await cluster.GetParameterAsync("pg-superuser-password");
-var pgbouncer = cluster.GetEndpoint("pgbouncer", "pgbouncer");
+var monitor = await cluster.GetParameterAsync("pg-monitor-password");
 var targets = new ProbeTargets
 {
     Members = cluster.NodeNames.Select(n => new MemberEndpoint(n, cluster.GetEndpoint(n, "patroni"),
-        $"Host={cluster.GetEndpoint(n, "postgres").Host};Port={cluster.GetEndpoint(n, "postgres").Port};Username=postgres;Password={superuser};Database=postgres")).ToList(),
-    PgBouncerAdmin = $"Host={pgbouncer.Host};Port={pgbouncer.Port};Username=pgbouncer_auth;Password={await cluster.GetParameterAsync("pgbouncer-auth-password")};Database=pgbouncer",
-    Etcd = new[] { "etcd-1", "etcd-2", "etcd-3" }.Select(n => (n, cluster.GetEndpoint(n, "client"))).ToList(),
+        $"Host={cluster.GetEndpoint(n, "postgres").Host};Port={cluster.GetEndpoint(n, "postgres").Port};Username=hastack_monitor;Password={monitor};Database=postgres")).ToList(),
+    PgBouncerMetrics = new Uri(cluster.GetEndpoint("pgbouncer", "metrics"), "/metrics"),
+    Etcd = new[] { "etcd-1", "etcd-2", "etcd-3" }.Select(n => (n, cluster.GetEndpoint(n, "metrics"))).ToList(),
 };
 using var http = new HttpClient();
 await using (var probe = new ClusterProbe(targets, new ProbeThresholds(), http))

@@ -1,6 +1,7 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using HaStack.Patroni;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Xunit;
@@ -24,9 +25,21 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The cluster is not started.");
 
-    public PatroniApi Patroni { get; private set; } = null!;
+    /// <summary>The HaStack Patroni client over every node's host-side REST endpoint, with the REST credentials.</summary>
+    public PatroniClient Patroni { get; private set; } = null!;
+
+    /// <summary>Patroni member name → its REST API's host-side base URL.</summary>
+    public IReadOnlyDictionary<string, Uri> PatroniUrls { get; private set; } = new Dictionary<string, Uri>();
+
+    /// <summary>Every node's REST URL, comma-separated, as the command lines' <c>--patroni</c> takes them.</summary>
+    public string PatroniUrlList => string.Join(',', PatroniUrls.Values.Select(u => u.ToString().TrimEnd('/')));
+
+    private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
 
     public IReadOnlyList<string> NodeNames { get; private set; } = [];
+
+    /// <summary>Where this cluster's AppHost and container logs are written.</summary>
+    public FileLoggerProvider LogFile { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -38,14 +51,18 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             new DistributedApplicationTestingBuilderOptions { EnableDashboard = EnableDashboard }, args, cts.Token);
+        // The AppHost's and every container's log lines go to a file per cluster; the console keeps test results.
+        LogFile = FileLoggerProvider.AddTo(builder, GetType().Name);
         _app = await builder.BuildAsync(cts.Token);
         try
         {
             await _app.StartAsync(cts.Token);
             var model = _app.Services.GetRequiredService<DistributedApplicationModel>();
             NodeNames = model.Resources.Where(r => r.GetType().Name == "PatroniNodeResource").Select(r => r.Name).ToArray();
-            var nodes = NodeNames.ToDictionary(n => n, n => _app.GetEndpoint(n, "patroni"));
-            Patroni = new PatroniApi(nodes, "patroni", await GetParameterAsync("patroni-rest-password", cts.Token));
+            PatroniUrls = NodeNames.ToDictionary(n => n, n => _app.GetEndpoint(n, "patroni"));
+            Patroni = new PatroniClient(_http, [.. PatroniUrls.Values],
+                new PatroniCredentials(HaStack.AppHost.Patroni.PatroniCluster.RestUser, await GetParameterAsync("patroni-rest-password", cts.Token)),
+                TimeSpan.FromSeconds(3));
             foreach (var resource in new[] { "app", "app-ro", "prometheus" })
             {
                 await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
@@ -54,10 +71,10 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
             await Wait.UntilAsync("one leader and every replica streaming", Timeouts.ClusterReady,
                 async ct => await StreamingReplicaCountAsync(ct) == NodeNames.Count - 1);
         }
-        catch
+        catch (Exception ex)
         {
             await DisposeAsync();
-            throw;
+            throw new InvalidOperationException($"The cluster did not start ({ex.Message}); its logs are in {LogFile.Path}", ex);
         }
     }
 
@@ -65,7 +82,6 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
 
     public async Task DisposeAsync()
     {
-        Patroni?.Dispose();
         if (_app is { } app)
         {
             _app = null;
@@ -77,6 +93,8 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
             finally
             {
                 await app.DisposeAsync();
+                LogFile.Dispose();
+                _http.Dispose();
             }
         }
     }
@@ -106,8 +124,8 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
         Assert.StartsWith(postgresVersionPrefix, await QueryAsync<string>("app", "SHOW server_version"));
         foreach (var node in NodeNames)
         {
-            var status = await Patroni.GetNodeStatusAsync(node, default);
-            Assert.StartsWith(patroniVersionPrefix, status.GetProperty("patroni").GetProperty("version").GetString());
+            var status = await Patroni.GetNodeAsync(PatroniUrls[node], default);
+            Assert.StartsWith(patroniVersionPrefix, status.PatroniVersion);
         }
     }
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Writes file_sd target lists from the environment, then becomes Prometheus.
 #   HASTACK_NODES=pg-1,pg-2       Patroni REST APIs (port 8008), labelled member=<node>
-#   HASTACK_ETCD=etcd-1,etcd-2    etcd client ports (2379)
+#   HASTACK_ETCD=etcd-1,etcd-2    etcd metrics ports (2381)
 #   HASTACK_TARGETS=job=host:port,...  anything else (router, pgbouncer exporter, .NET services)
 set -eu
 dir=/etc/prometheus/targets
@@ -18,7 +18,7 @@ targets() { # job, comma-separated host:port list, label name for the host
 }
 for job in router pgbouncer healthprobe failoverdrill; do targets "$job" "" instance_host; done
 targets patroni "$(echo "${HASTACK_NODES:-}" | sed 's/\([^,]*\)/\1:8008/g')" member
-targets etcd "$(echo "${HASTACK_ETCD:-}" | sed 's/\([^,]*\)/\1:2379/g')" member
+targets etcd "$(echo "${HASTACK_ETCD:-}" | sed 's/\([^,]*\)/\1:2381/g')" member
 for entry in $(echo "${HASTACK_TARGETS:-}" | tr ',' ' '); do
   targets "${entry%%=*}" "${entry#*=}" instance_host
 done

@@ -25,17 +25,17 @@ try
 {
     var containers = cluster.Containers;
     var first = cluster.NodeNames[0];
-    var patroniVersion = (await cluster.Patroni.GetNodeStatusAsync(first, default)).GetProperty("patroni").GetProperty("version").GetString();
+    var patroniVersion = (await cluster.Patroni.GetNodeAsync(cluster.PatroniUrls[first], default)).PatroniVersion;
     var serverVersion = await cluster.QueryAsync<string>("app", "SHOW server_version");
     Console.WriteLine($"platform: PostgreSQL {serverVersion}, Patroni {patroniVersion}");
     var target = new DrillTarget(
-        [.. cluster.Patroni.Nodes.Values],
+        [.. cluster.PatroniUrls.Values],
         await cluster.GetConnectionStringAsync("app"),
         await cluster.GetConnectionStringAsync("app-direct"),
         HaStack.AppHost.Patroni.PatroniCluster.RestUser,
         await cluster.GetParameterAsync("patroni-rest-password"),
-        "docker kill {container}",
-        "docker start {container}",
+        ["docker", "kill", "{container}"],
+        ["docker", "start", "{container}"],
         containers);
     using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
     var runner = new DrillRunner(target, new DrillSettings(), metrics: null, loggers.CreateLogger("drill"));

@@ -4,6 +4,13 @@ using HaStack.FailoverDrill.Drills;
 
 namespace FailoverDrill.Tests.Integration;
 
+/// <summary>The test classes that share one <see cref="DrillCluster"/>.</summary>
+[CollectionDefinition(Name)]
+public sealed class DrillCollection : ICollectionFixture<DrillCluster>
+{
+    public const string Name = "drill cluster";
+}
+
 /// <summary>
 /// The default stack (leader + sync standby, synchronous_mode on, fast timing) with the drill service, shared by the
 /// drill tests: every test leaves it healthy for the next (each drill waits for the old leader's rejoin).
@@ -18,11 +25,20 @@ public class DrillCluster : HaStackCluster
     {
         using var cts = new CancellationTokenSource(DrillTimeout);
         await App.ResourceNotifications.WaitForResourceHealthyAsync("failoverdrill", cts.Token);
-        using var http = new HttpClient { BaseAddress = GetEndpoint("failoverdrill", "http"), Timeout = DrillTimeout };
+        using var http = await CreateControlClientAsync();
+        http.Timeout = DrillTimeout;
         using var response = await http.PostAsync($"/drills/{kind}?wait=true", content: null, cts.Token);
         var report = await response.Content.ReadFromJsonAsync<DrillReport>(DrillReport.JsonOptions, cts.Token)
                      ?? throw new InvalidOperationException("empty drill report");
         return (response.StatusCode, report);
+    }
+
+    /// <summary>A client of the drill service's control endpoint that sends the stack's control secret, as a script on the host would.</summary>
+    public async Task<HttpClient> CreateControlClientAsync()
+    {
+        var http = new HttpClient { BaseAddress = DrillService };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", await GetParameterAsync("drill-control-secret"));
+        return http;
     }
 
     /// <summary>True when Patroni shows one leader, a streaming sync standby and every replica streaming.</summary>
@@ -40,9 +56,6 @@ public class DrillCluster : HaStackCluster
 
     /// <summary>The drill service's base URL.</summary>
     public Uri DrillService => GetEndpoint("failoverdrill", "http");
-
-    /// <summary>Every Patroni node's host-side REST URL.</summary>
-    public string PatroniUrls => string.Join(',', Patroni.Nodes.Values.Select(u => u.ToString().TrimEnd('/')));
 
     /// <summary>Aspire's own view of a node: its health check (Patroni's /health through the endpoint proxy).</summary>
     public async Task WaitUntilAspireSeesHealthyAsync(string node, TimeSpan timeout)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
 using HaStack.FailoverDrill.Cli;
@@ -9,7 +10,8 @@ using Npgsql;
 namespace FailoverDrill.Tests.Integration;
 
 /// <summary>Drills against the real cluster, through the drill service the AppHost runs (and once through the CLI).</summary>
-public class DrillTests(DrillCluster cluster) : IClassFixture<DrillCluster>
+[Collection(DrillCollection.Name)]
+public class DrillTests(DrillCluster cluster)
 {
     [Fact]
     public async Task SwitchoverDrillUnderLoadMovesTheLeaderReportsRtoAndLosesNoWrite()
@@ -56,7 +58,7 @@ public class DrillTests(DrillCluster cluster) : IClassFixture<DrillCluster>
 
         // The killed container was started again with `docker start`: Aspire's endpoint proxy and health check follow it.
         await Wait.UntilAsync($"{report.OldLeader}'s REST API answers through its Aspire endpoint", Timeouts.Scaled(60), async ct =>
-            (await cluster.Patroni.GetNodeStatusAsync(report.OldLeader!, ct)).GetProperty("state").GetString() == "running");
+            (await cluster.Patroni.GetNodeAsync(cluster.PatroniUrls[report.OldLeader!], ct)).State == "running");
         await cluster.WaitUntilAspireSeesHealthyAsync(report.OldLeader!, Timeouts.Scaled(60));
 
         // The second drill goes through the CLI, as an operator would run it against any Patroni cluster.
@@ -108,16 +110,24 @@ public class DrillTests(DrillCluster cluster) : IClassFixture<DrillCluster>
     }
 
     [Fact]
-    public async Task EveryQueryOfTheDrillsDashboardReturnsDataAfterADrill()
+    public async Task DashboardCommandStartsADrillWithTheSecretAndEveryQueryOfTheDrillsDashboardReturnsData()
     {
-        using var http = new HttpClient { BaseAddress = cluster.DrillService };
-        if ((await http.GetAsync("/drills/last")).StatusCode == HttpStatusCode.NotFound)
+        // The dashboard's "Switchover drill" command, as a person clicks it: Aspire prepares the request (the control
+        // secret) and posts it. Its own drill, whatever ran before.
+        using var http = await cluster.CreateControlClientAsync();
+        var before = await LastRunIdAsync(http);
+        await cluster.ExecuteCommandAsync("failoverdrill", "switchover-drill");
+        var report = await Wait.ForAsync("the dashboard's switchover drill to finish", DrillCluster.DrillTimeout, async ct =>
         {
-            var (_, report) = await cluster.RunDrillAsync("switchover");
-            Assert.True(report.Outcome == DrillOutcome.Passed, $"switchover drill {report.Outcome}: {report.Reason}");
-        }
+            using var response = await http.GetAsync("/drills/last", ct);
+            var last = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<DrillReport>(DrillReport.JsonOptions, ct) : null;
+            return last is not null && last.RunId != before ? last : null;
+        }, TimeSpan.FromSeconds(1));
+        Assert.True(report.Outcome == DrillOutcome.Passed, $"switchover drill {report.Outcome}: {report.Reason}");
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
 
-        var metrics = await http.GetStringAsync("/metrics");
+        using var metricsClient = new HttpClient { BaseAddress = cluster.GetEndpoint("failoverdrill", "metrics") };
+        var metrics = await metricsClient.GetStringAsync("/metrics");
         foreach (var name in new[] { "hastack_drill_rto_seconds_bucket", "hastack_drill_last_rto_seconds", "hastack_drill_lost_writes_total",
                      "hastack_drill_unknown_writes_total", "hastack_drill_runs_total", "hastack_drill_duration_seconds_bucket" })
         {
@@ -125,6 +135,14 @@ public class DrillTests(DrillCluster cluster) : IClassFixture<DrillCluster>
         }
 
         await GrafanaDashboard.AssertEveryQueryReturnsDataAsync("hastack-drills.json", cluster.GetEndpoint("prometheus", "http"), Timeouts.ScrapesUp);
+    }
+
+    private static async Task<string?> LastRunIdAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync("/drills/last");
+        return response.StatusCode == HttpStatusCode.OK
+            ? (await response.Content.ReadFromJsonAsync<DrillReport>(DrillReport.JsonOptions))?.RunId
+            : null;
     }
 
     private async Task<long> CountRowsOfRunAsync(string runId)
@@ -151,7 +169,7 @@ public class DrillTests(DrillCluster cluster) : IClassFixture<DrillCluster>
         foreach (var argument in new[]
                  {
                      Path.Combine(AppContext.BaseDirectory, "FailoverDrill.dll"), "run", "--kind", "crash",
-                     "--patroni", cluster.PatroniUrls,
+                     "--patroni", cluster.PatroniUrlList,
                      "--dsn", await cluster.GetConnectionStringAsync("app"),
                      "--direct-dsn", await cluster.GetConnectionStringAsync("app-direct"),
                      "--kill-command", "docker kill {container}", "--start-command", "docker start {container}",

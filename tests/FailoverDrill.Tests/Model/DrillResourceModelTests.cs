@@ -27,7 +27,8 @@ public class DrillResourceModelTests
         var nodes = model.Resources.OfType<PatroniNodeResource>().ToList();
         Assert.Equal(3, nodes.Count);
         Assert.Equal(string.Join(',', nodes.Select(n => $"{n.Name}={n.ContainerName}")), env["Drill__Containers"]);
-        Assert.Equal("docker kill {container}", env["Drill__KillCommand"]);
+        // An argument list, run without a shell.
+        Assert.Equal(["docker", "kill", "{container}"], [env["Drill__KillCommand__0"], env["Drill__KillCommand__1"], env["Drill__KillCommand__2"]]);
         Assert.Equal(3, env["Drill__Patroni"].Split(',').Length);
         Assert.Contains("ConnectionStrings__app", env.Keys);
         Assert.Contains("ConnectionStrings__app-direct", env.Keys);

@@ -12,6 +12,49 @@ namespace HaStack.Tests.Integration;
 public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardCluster>
 {
     [Fact]
+    public async Task EachServiceRoleHasOnlyWhatItNeedsAndTheLookupFunctionNeverReturnsAPrivilegedHash()
+    {
+        var leader = await cluster.LeaderAsync(default) ?? throw new InvalidOperationException("no leader");
+        var node = new NpgsqlConnectionStringBuilder(await cluster.GetConnectionStringAsync(leader)) { Database = "app", Pooling = false };
+
+        // PgBouncer's auth_user: the lookup answers for the application role, never for a superuser, the replication
+        // user or itself, and the role reads no catalogue of passwords on its own.
+        await using (var auth = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(node.ConnectionString)
+                     { Username = "pgbouncer_auth", Password = await cluster.GetParameterAsync("pgbouncer-auth-password") }.ConnectionString))
+        {
+            await auth.OpenAsync();
+            async Task<string?> LookupAsync(string user)
+            {
+                await using var lookup = new NpgsqlCommand("SELECT phash FROM pgbouncer.user_lookup($1)", auth) { Parameters = { new() { Value = user } } };
+                return await lookup.ExecuteScalarAsync() as string;
+            }
+
+            Assert.StartsWith("SCRAM-SHA-256$", await LookupAsync("app"));
+            foreach (var privileged in new[] { "postgres", "replicator", "rewind_user", "pgbouncer_auth" })
+            {
+                Assert.True(await LookupAsync(privileged) is null, $"user_lookup returned {privileged}'s hash");
+            }
+
+            await using var shadow = new NpgsqlCommand("SELECT count(*) FROM pg_authid", auth);
+            var denied = await Assert.ThrowsAsync<PostgresException>(() => shadow.ExecuteScalarAsync());
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, denied.SqlState);
+            await using var replace = new NpgsqlCommand("DROP FUNCTION pgbouncer.user_lookup(text)", auth);
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, (await Assert.ThrowsAsync<PostgresException>(() => replace.ExecuteNonQueryAsync())).SqlState);
+        }
+
+        // The probe's role: pg_monitor, not a superuser, and it can read what the probe reads.
+        await using var monitor = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(node.ConnectionString)
+            { Username = "hastack_monitor", Password = await cluster.GetParameterAsync("pg-monitor-password"), Database = "postgres" }.ConnectionString);
+        await monitor.OpenAsync();
+        await using var roles = new NpgsqlCommand(
+            "SELECT rolsuper, rolreplication, pg_has_role(current_user, 'pg_monitor', 'member'), (SELECT count(*) FROM pg_stat_replication WHERE client_addr IS NOT NULL) FROM pg_roles WHERE rolname = current_user", monitor);
+        await using var reader = await roles.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((false, false, true), (reader.GetBoolean(0), reader.GetBoolean(1), reader.GetBoolean(2)));
+        Assert.Equal(cluster.NodeNames.Count - 1, reader.GetInt64(3));
+    }
+
+    [Fact]
     public async Task ClusterHasExactlyOneLeaderAndAStreamingSyncStandby()
     {
         var state = await cluster.Patroni.GetClusterAsync(default);
@@ -27,9 +70,9 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
     {
         await cluster.AssertPlatformAsync("17.", "4.0.");
 
-        var config = await cluster.Patroni.GetConfigAsync(cluster.NodeNames[0], default);
-        Assert.Equal((20, 1, 3), (config.GetProperty("ttl").GetInt32(), config.GetProperty("loop_wait").GetInt32(), config.GetProperty("retry_timeout").GetInt32()));
-        Assert.True(config.GetProperty("failsafe_mode").GetBoolean());
+        var config = await cluster.Patroni.GetConfigAsync(cluster.PatroniUrls[cluster.NodeNames[0]], default);
+        Assert.Equal((20, 1, 3), (config.Ttl, config.LoopWait, config.RetryTimeout));
+        Assert.True(config.FailsafeMode);
 
         // The dashboard shows what Patroni reports, highlighted on every node.
         foreach (var node in cluster.NodeNames)

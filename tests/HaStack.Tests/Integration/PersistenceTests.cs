@@ -59,6 +59,7 @@ public class PersistenceTests
             using var cts = new CancellationTokenSource(Timeouts.ClusterStart);
             var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
                 ["--HaStack:Persistent=true", $"--HaStack:Name={name}", "--HaStack:EtcdMembers=1", "--HaStack:Grafana=false"], cts.Token);
+            using var logFile = FileLoggerProvider.AddTo(builder, "PersistenceVersionMismatch");
             await using var app = await builder.BuildAsync(cts.Token);
             // The start never completes (the router waits for nodes that refuse to run): watch it, then cancel it.
             using var startCts = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);

@@ -12,9 +12,6 @@ public class ProbeCluster : HaStackCluster
 
     public ProbeApi Probe => _probe ??= new ProbeApi(GetEndpoint("healthprobe", "http"));
 
-    /// <summary>Every node's Patroni REST API as the host reaches it, comma-separated (the CLI's --patroni).</summary>
-    public string PatroniUrls => string.Join(',', NodeNames.Select(n => GetEndpoint(n, "patroni").ToString()));
-
     /// <summary>A superuser DSN with one host per node in --patroni order (the CLI's --dsn).</summary>
     public async Task<string> DsnAsync(string? password = null)
     {

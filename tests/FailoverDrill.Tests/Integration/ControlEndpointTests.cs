@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FailoverDrill.Tests.Integration;
+
+/// <summary>
+/// Nothing that changes the cluster answers without the stack's secret, or from beyond the host: the drill service's
+/// control endpoint, Patroni's REST API (its own password), and etcd's client port (not published at all).
+/// </summary>
+[Collection(DrillCollection.Name)]
+public class ControlEndpointTests(DrillCluster cluster)
+{
+    [Fact]
+    public async Task DrillRequestsWithoutTheSecretOrWithAWrongOneAreRefusedAndNothingRuns()
+    {
+        var leader = await cluster.LeaderAsync(default);
+        using var anonymous = new HttpClient { BaseAddress = cluster.DrillService };
+        foreach (var kind in new[] { "crash", "switchover" })
+        {
+            using var none = await anonymous.PostAsync($"/drills/{kind}?wait=true", content: null);
+            Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+            Assert.Contains("control secret is required", await none.Content.ReadAsStringAsync());
+
+            using var wrong = new HttpRequestMessage(HttpMethod.Post, $"/drills/{kind}?wait=true");
+            wrong.Headers.Authorization = new("Bearer", "not-the-secret");
+            using var refused = await anonymous.SendAsync(wrong);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        // The metrics endpoint (the one bound beyond loopback, for Prometheus) serves metrics and health only.
+        using var metrics = new HttpClient { BaseAddress = cluster.GetEndpoint("failoverdrill", "metrics") };
+        using var secretHeader = await cluster.CreateControlClientAsync();
+        using var viaMetrics = new HttpRequestMessage(HttpMethod.Post, "/drills/crash?wait=true");
+        viaMetrics.Headers.Authorization = secretHeader.DefaultRequestHeaders.Authorization;
+        Assert.Equal(HttpStatusCode.NotFound, (await metrics.SendAsync(viaMetrics)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await metrics.GetAsync("/drills/last")).StatusCode);
+        Assert.Contains("hastack_drill_", await metrics.GetStringAsync("/metrics"));
+
+        Assert.Contains("\"running\":null", (await anonymous.GetStringAsync("/drills")).Replace(" ", ""));
+        Assert.Equal(leader, await cluster.LeaderAsync(default));
+    }
+
+    [Fact]
+    public async Task NoControlEndpointIsBoundToAWildcardAddressAndNoneAnswersFromAnotherAddress()
+    {
+        // The drill service's own listeners, as the AppHost declares them: control on localhost, metrics beyond.
+        var drill = cluster.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>().Single(r => r.Name == "failoverdrill");
+        var control = drill.GetEndpoint("http");
+        Assert.Equal("localhost", control.EndpointAnnotation.TargetHost);
+        Assert.Equal("0.0.0.0", drill.GetEndpoint("metrics").EndpointAnnotation.TargetHost);
+
+        // What listens on the control ports (the service's and Aspire's proxy in front of it), and on every port that
+        // changes the cluster: Patroni's REST APIs. Each only on loopback.
+        var ports = new List<(string What, int Port)> { ("drill service", control.TargetPort!.Value), ("drill proxy", cluster.DrillService.Port) };
+        ports.AddRange(cluster.PatroniUrls.Select(kv => ($"{kv.Key} REST API", kv.Value.Port)));
+        var listeners = ListeningSockets();
+        foreach (var (what, port) in ports)
+        {
+            var bound = listeners.Where(l => l.Port == port).ToList();
+            Assert.True(bound.Count > 0, $"nothing listens on {what} port {port}");
+            Assert.All(bound, l => Assert.True(IPAddress.IsLoopback(l.Address.IsIPv4MappedToIPv6 ? l.Address.MapToIPv4() : l.Address), $"{what} port {port} is bound to {l.Address}"));
+        }
+
+        // And a connection from another of this host's addresses is refused outright.
+        var other = NetworkInterface.GetAllNetworkInterfaces().Where(n => n.OperationalStatus == OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+        Assert.NotNull(other);
+        foreach (var (what, port) in ports)
+        {
+            using var client = new TcpClient();
+            var error = await Assert.ThrowsAnyAsync<SocketException>(() => client.ConnectAsync(other, port));
+            Assert.Equal(SocketError.ConnectionRefused, error.SocketErrorCode);
+        }
+
+        // etcd's client port (read-write, no authentication) is not published unless HaStack:PublishEtcdClient asks.
+        foreach (var member in new[] { "etcd-1", "etcd-2", "etcd-3" })
+        {
+            var published = await HaStack.Testing.Docker.RunAsync("port", cluster.ContainerIdOf(member));
+            Assert.DoesNotContain("2379", published);
+            Assert.Contains("2381", published);
+        }
+    }
+
+    /// <summary>Every listening TCP socket on this host, from <c>/proc/net/tcp</c> and <c>/proc/net/tcp6</c>.</summary>
+    private static List<(IPAddress Address, int Port)> ListeningSockets()
+    {
+        var result = new List<(IPAddress, int)>();
+        foreach (var file in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            foreach (var line in File.ReadLines(file).Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length < 4 || fields[3] != "0A")
+                {
+                    continue; // 0A: LISTEN
+                }
+
+                var (hex, port) = (fields[1].Split(':')[0], Convert.ToInt32(fields[1].Split(':')[1], 16));
+                var bytes = Convert.FromHexString(hex);
+                // The kernel prints each 32-bit word in host (little-endian) order.
+                for (var i = 0; i < bytes.Length; i += 4)
+                {
+                    Array.Reverse(bytes, i, 4);
+                }
+
+                result.Add((new IPAddress(bytes), port));
+            }
+        }
+
+        return result;
+    }
+}
