@@ -2,9 +2,10 @@ using HaStack.FailoverDrill.Cli;
 using HaStack.FailoverDrill.Drills;
 using HaStack.FailoverDrill.Service;
 
-// "run …" is the command line; anything else hosts the service (the AppHost starts it without arguments).
-if (args.Length > 0 && !args[0].StartsWith('-'))
+// "run …" (and a lone --help) is the command line; anything else hosts the service (the AppHost starts it without arguments).
+if ((args.Length > 0 && !args[0].StartsWith('-')) || args is ["--help" or "-h" or "-?"])
 {
+    Console.OutputEncoding = System.Text.Encoding.UTF8;
     using var cts = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) =>
     {

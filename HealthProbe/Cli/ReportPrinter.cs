@@ -1,47 +1,48 @@
 using System.Globalization;
-using System.Text;
 using HaStack.HealthProbe.Model;
+using Spectre.Console;
 
 namespace HaStack.HealthProbe.Cli;
 
-/// <summary>The human report: one line per check with ✓ / ⚠ / ✗, then a summary line.</summary>
+/// <summary>The human report: a header, Patroni's timing, a table with one row per check (✓ / ⚠ / ✗), a summary line.</summary>
 public static class ReportPrinter
 {
-    private const string Green = "\u001b[32m";
-    private const string Yellow = "\u001b[33m";
-    private const string Red = "\u001b[31m";
-    private const string Bold = "\u001b[1m";
-    private const string Reset = "\u001b[0m";
-
-    public static string Format(ProbeReport report, bool color)
+    public static void Write(IAnsiConsole console, ProbeReport report)
     {
+        ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(report);
-        string Paint(string code, string text) => color ? code + text + Reset : text;
+        console.Write(new Text(string.Create(CultureInfo.InvariantCulture,
+            $"Patroni cluster {report.Scope ?? "?"}: {report.Members.Count} members, leader {report.Leader ?? "none"}, checked in {report.DurationSeconds * 1000:0} ms"),
+            console.Paint(new Style(decoration: Decoration.Bold))));
+        console.WriteLine();
+        console.WriteLine($"  Patroni timing (read back from /config): {report.Settings.Timing}");
 
-        var text = new StringBuilder();
-        text.AppendLine(Paint(Bold, string.Create(CultureInfo.InvariantCulture,
-            $"Patroni cluster {report.Scope ?? "?"}: {report.Members.Count} members, leader {report.Leader ?? "none"}, checked in {report.DurationSeconds * 1000:0} ms")));
-        text.AppendLine($"  Patroni timing (read back from /config): {report.Settings.Timing}");
+        var table = new Table().AddColumn("check").AddColumn("finding");
         foreach (var check in report.Checks)
         {
-            var mark = check.Severity switch
-            {
-                Severity.Ok => Paint(Green, "✓"),
-                Severity.Warning => Paint(Yellow, "⚠"),
-                _ => Paint(Red, "✗"),
-            };
-            text.AppendLine($"  {mark} {check.Message}");
+            var (mark, color) = Mark(check.Severity);
+            table.AddRow(new Text(check.Subject), new Paragraph().Append(mark, console.Paint(new Style(color))).Append(" " + check.Message));
         }
+
+        console.Write(new Padder(table, new Padding(2, 0, 0, 0)));
 
         var warnings = report.Checks.Count(c => c.Severity == Severity.Warning);
         var critical = report.Checks.Count(c => c.Severity == Severity.Critical);
-        var summary = $"{report.Verdict}: {report.Checks.Count - warnings - critical} ok, {warnings} warning(s), {critical} critical";
-        text.AppendLine(report.Verdict switch
+        var (_, verdictColor) = Mark(report.Verdict switch
         {
-            Verdict.Healthy => Paint(Green + Bold, summary),
-            Verdict.Degraded => Paint(Yellow + Bold, summary),
-            _ => Paint(Red + Bold, summary),
+            Verdict.Healthy => Severity.Ok,
+            Verdict.Degraded => Severity.Warning,
+            _ => Severity.Critical,
         });
-        return text.ToString();
+        console.Write(new Text($"{report.Verdict}: {report.Checks.Count - warnings - critical} ok, {warnings} warning(s), {critical} critical",
+            console.Paint(new Style(verdictColor, decoration: Decoration.Bold))));
+        console.WriteLine();
     }
+
+    private static (string Mark, Color Color) Mark(Severity severity) => severity switch
+    {
+        Severity.Ok => ("✓", Color.Green),
+        Severity.Warning => ("⚠", Color.Yellow),
+        _ => ("✗", Color.Red),
+    };
 }

@@ -1,4 +1,5 @@
 using HaStack.FailoverDrill.Cli;
+using HaStack.FailoverDrill.Drills;
 
 namespace FailoverDrill.Tests.Cli;
 
@@ -12,6 +13,8 @@ public class CommandLineTests
     [InlineData("run --kind switchover --patroni ftp://x --dsn Host=localhost", "--patroni has 'ftp://x'")]
     [InlineData("run --kind switchover --rounds 0 --patroni http://localhost:8008 --dsn Host=localhost", "--rounds is '0'")]
     [InlineData("explode", "unknown command 'explode'")]
+    [InlineData("run --kind switchover --patroni http://localhost:8008 --dsn Host=localhost --bogus", "unknown argument '--bogus'")]
+    [InlineData("run --kind switchover --rounds abc --patroni http://localhost:8008 --dsn Host=localhost", "--rounds is 'abc'")]
     public async Task BadArgumentPrintsOneErrorLineAndExitsWithUsageCode(string arguments, string expected)
     {
         var (exitCode, stdout, stderr) = await RunCliAsync(arguments);
@@ -33,6 +36,95 @@ public class CommandLineTests
         var line = Assert.Single(stderr.Trim().Split('\n'));
         Assert.StartsWith("error: drill refused: cluster unreachable", line);
         Assert.DoesNotContain("Exception", stderr);
+    }
+
+    [Theory]
+    [InlineData("run --help")]
+    [InlineData("run -h")]
+    [InlineData("run --kind meltdown --help")]
+    public async Task HelpListsEveryOptionWithItsDescriptionAndExitsZero(string arguments)
+    {
+        var (exitCode, stdout, stderr) = await MainAsync(arguments.Split(' '));
+
+        Assert.Equal(DrillCommandLine.ExitPassed, exitCode);
+        Assert.Equal("", stderr);
+        Assert.Contains("FailoverDrill run [options]", stdout);
+        foreach (var option in (string[])["--kind", "--rounds", "--patroni", "--dsn", "--direct-dsn", "--kill-command", "--start-command", "--containers",
+                     "--rest-user", "--rest-password", "--health-probe", "--candidate", "--json", "--verbose", "--no-color"])
+        {
+            Assert.Matches($@"(?m)^  {option}[ <].* {{2,}}\w", stdout);
+        }
+
+        Assert.Contains("HASTACK_PATRONI_PASSWORD", stdout);
+    }
+
+    [Fact]
+    public async Task HelpWithoutACommandNamesTheRunCommand()
+    {
+        var (exitCode, stdout, stderr) = await RunCliAsync("--help");
+
+        Assert.Equal(DrillCommandLine.ExitPassed, exitCode);
+        Assert.Equal("", stderr);
+        Assert.Matches(@"(?m)^  run  \w", stdout);
+    }
+
+    [Theory]
+    [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--bogus" }, "unknown argument '--bogus'")]
+    [InlineData(new[] { "run", "--bogus", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a" }, "unknown argument '--bogus'")]
+    [InlineData(new[] { "run", "--kind", "switchover", "--rounds", "abc", "--patroni", "http://a:8008", "--dsn", "Host=a" }, "--rounds is 'abc'")]
+    [InlineData(new[] { "run", "--kind", "switchover", "--rounds", "--patroni", "http://a:8008", "--dsn", "Host=a" }, "--rounds")]
+    [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Port=5432" }, "--dsn has no Host")]
+    [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--containers", "pg-1" }, "--containers has 'pg-1'")]
+    [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--health-probe", "probe:8080" }, "--health-probe is 'probe:8080'")]
+    [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--candidate", "pg-2", "--candidate", "pg-3" }, "--candidate")]
+    [InlineData(new string[0], "missing command")]
+    public async Task BadArgumentInProcessIsOneLineNamingTheOption(string[] argv, string expected)
+    {
+        var (exitCode, stdout, stderr) = await MainAsync(argv);
+
+        Assert.Equal(DrillCommandLine.ExitUsage, exitCode);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(expected, line);
+        Assert.DoesNotContain("Exception", line);
+    }
+
+    [Fact]
+    public void OptionsKeepTheirMeaningAndThePasswordFallsBackToTheEnvironment()
+    {
+        var before = Environment.GetEnvironmentVariable("HASTACK_PATRONI_PASSWORD");
+        Environment.SetEnvironmentVariable("HASTACK_PATRONI_PASSWORD", "from-env");
+        try
+        {
+            var options = DrillCommandLine.Parse(["--kind=Crash", "--patroni", "http://a:8008, http://b:8008", "--dsn", "Host=a", "--kill-command", "docker kill {container}",
+                "--containers", "pg-1=c1,pg-2=c2", "--health-probe", "http://probe:8080", "--rounds", "3", "--json"]);
+            var explicitPassword = DrillCommandLine.Parse(["--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--rest-password", "given"]);
+
+            Assert.Equal(DrillKind.Crash, options.Kind);
+            Assert.Equal(3, options.Rounds);
+            Assert.Equal([new Uri("http://a:8008"), new Uri("http://b:8008")], options.Target.PatroniUrls);
+            Assert.Equal("c2", options.Target.ContainerOf("pg-2"));
+            Assert.Equal(new Uri("http://probe:8080/"), options.Target.HealthProbeUrl);
+            Assert.Equal("patroni", options.Target.RestUser);
+            Assert.Equal("from-env", options.Target.RestPassword);
+            Assert.True(options.Json);
+            Assert.False(options.Verbose);
+            Assert.Equal("given", explicitPassword.Target.RestPassword);
+            Assert.Equal(1, explicitPassword.Rounds);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("HASTACK_PATRONI_PASSWORD", before);
+        }
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> MainAsync(string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exitCode = await DrillCommandLine.MainAsync(args, stdout, stderr, CancellationToken.None);
+        return (exitCode, stdout.ToString(), stderr.ToString());
     }
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(string arguments)

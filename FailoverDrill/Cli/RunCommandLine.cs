@@ -1,0 +1,251 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using HaStack.FailoverDrill.Drills;
+
+namespace HaStack.FailoverDrill.Cli;
+
+/// <summary>
+/// <c>FailoverDrill run</c> declared for System.CommandLine: every option with its help text and its parser, whose
+/// message is the one line a user sees. <see cref="Bind"/> turns a parse without errors into <see cref="RunOptions"/>.
+/// </summary>
+internal sealed class RunCommandLine
+{
+    /// <summary>Where <c>--rest-password</c> comes from when it is not given.</summary>
+    public const string PasswordVariable = "HASTACK_PATRONI_PASSWORD";
+
+    // Response files (@file) are off: a value such as a password may start with '@'.
+    private static readonly ParserConfiguration s_configuration = new() { ResponseFileTokenReplacer = null };
+
+    public RunCommandLine(Func<RunOptions, CancellationToken, Task<int>> run)
+    {
+        var command = new Command("run",
+            "Injects a fault into a Patroni cluster under write load, measures what clients see and checks every acknowledged write " +
+            $"against the new leader. Exit codes: {DrillCommandLine.ExitPassed} every drill passed, {DrillCommandLine.ExitFailed} a drill failed, " +
+            $"{DrillCommandLine.ExitUsage} bad arguments, {DrillCommandLine.ExitRefused} refused (unreachable or unhealthy cluster).")
+        {
+            Kind, Rounds, Patroni, Dsn, DirectDsn, KillCommand, StartCommand, Containers, RestUser, RestPassword, HealthProbe, Candidate,
+            Json, Verbose, NoColor,
+        };
+        Kind.Validators.Add(NeedsKillCommand);
+        command.SetAction((result, ct) => run(Bind(result), ct));
+        Root = new Command("FailoverDrill", "Failover drills against a Patroni cluster.") { command, new HelpOption() };
+    }
+
+    public Command Root { get; }
+
+    public Option<DrillKind> Kind { get; } = new("--kind")
+    {
+        Description = "switchover: a planned move of the leader through Patroni's REST API; crash: the leader's container is killed.",
+        HelpName = "crash|switchover",
+        Required = true,
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (Enum.TryParse<DrillKind>(text, ignoreCase: true, out var kind) && !int.TryParse(text, out _))
+            {
+                return kind;
+            }
+
+            result.AddError($"--kind is '{text}'; allowed: crash, switchover");
+            return default;
+        },
+    };
+
+    public Option<int> Rounds { get; } = new("--rounds")
+    {
+        Description = "Drills to run one after another; with more than one, a summary follows.",
+        HelpName = "N",
+        DefaultValueFactory = _ => 1,
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (int.TryParse(text, CultureInfo.InvariantCulture, out var rounds) && rounds is >= 1 and <= 1000)
+            {
+                return rounds;
+            }
+
+            result.AddError($"--rounds is '{text}'; allowed: a whole number from 1 to 1000");
+            return 0;
+        },
+    };
+
+    public Option<IReadOnlyList<Uri>> Patroni { get; } = new("--patroni")
+    {
+        Description = "Patroni REST API URLs of the cluster's members, comma-separated.",
+        HelpName = "URL[,URL...]",
+        Required = true,
+        Arity = ArgumentArity.ExactlyOne,
+        CustomParser = PatroniUrls,
+    };
+
+    public Option<string> Dsn { get; } = new("--dsn")
+    {
+        Description = "Connection string of the pooled client path (PgBouncer, router) the drill writes through.",
+        HelpName = "DSN",
+        Required = true,
+        CustomParser = ConnectionString,
+    };
+
+    public Option<string> DirectDsn { get; } = new("--direct-dsn")
+    {
+        Description = "Connection string of the direct client path (Npgsql multi-host), measured beside the pooled one.",
+        HelpName = "DSN",
+        CustomParser = ConnectionString,
+    };
+
+    public Option<string> KillCommand { get; } = new("--kill-command")
+    {
+        Description = "Program and arguments that kill a member (needed by --kind crash), split at spaces and run without a shell; " +
+                      "{container} is replaced by the member's container, {member} by its name (only plain names are accepted).",
+        HelpName = "\"docker kill {container}\"",
+    };
+
+    public Option<string> StartCommand { get; } = new("--start-command")
+    {
+        Description = "Program and arguments that start the killed member again so it can rejoin; no shell, placeholders as for --kill-command.",
+        HelpName = "\"docker start {container}\"",
+    };
+
+    public Option<IReadOnlyDictionary<string, string>> Containers { get; } = new("--containers")
+    {
+        Description = "Container of each Patroni member, when it is not the member's name.",
+        HelpName = "member=container,...",
+        Arity = ArgumentArity.ExactlyOne,
+        CustomParser = ContainerMap,
+    };
+
+    public Option<string> RestUser { get; } = new("--rest-user")
+    {
+        Description = "User of Patroni's REST API.",
+        HelpName = "user",
+        DefaultValueFactory = _ => "patroni",
+    };
+
+    public Option<string> RestPassword { get; } = new("--rest-password")
+    {
+        Description = $"Password of Patroni's REST API; without it the environment variable {PasswordVariable}.",
+        HelpName = "password",
+    };
+
+    public Option<Uri> HealthProbe { get; } = new("--health-probe")
+    {
+        Description = "HealthProbe's URL: a drill is refused while its verdict is Unhealthy.",
+        HelpName = "URL",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (Uri.TryCreate(text.TrimEnd('/') + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+            {
+                return uri;
+            }
+
+            result.AddError($"--health-probe is '{text}'; expected an http(s) URL");
+            return null;
+        },
+    };
+
+    public Option<string> Candidate { get; } = new("--candidate")
+    {
+        Description = "Member a switchover should promote; by default Patroni chooses.",
+        HelpName = "MEMBER",
+    };
+
+    public Option<bool> Json { get; } = new("--json") { Description = "Print the reports and the summary as JSON instead of tables." };
+
+    public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log each phase of a drill." };
+
+    public Option<bool> NoColor { get; } = new("--no-color") { Description = "No colors in the tables (as with the NO_COLOR environment variable)." };
+
+    public ParseResult Parse(IReadOnlyList<string> args) => Root.Parse(args, s_configuration);
+
+    /// <summary>The options of a parse without errors.</summary>
+    public RunOptions Bind(ParseResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var target = new DrillTarget(
+            result.GetRequiredValue(Patroni),
+            result.GetRequiredValue(Dsn),
+            result.GetValue(DirectDsn),
+            result.GetValue(RestUser),
+            result.GetValue(RestPassword) ?? Environment.GetEnvironmentVariable(PasswordVariable),
+            result.GetValue(KillCommand) is { } kill ? HookCommand.Parse(kill) : null,
+            result.GetValue(StartCommand) is { } start ? HookCommand.Parse(start) : null,
+            result.GetValue(Containers) ?? new Dictionary<string, string>(),
+            result.GetValue(HealthProbe));
+        var settings = new DrillSettings { Candidate = result.GetValue(Candidate) };
+        return new RunOptions(result.GetValue(Kind), result.GetValue(Rounds), target, settings,
+            result.GetValue(Json), result.GetValue(Verbose), result.GetValue(NoColor));
+    }
+
+    /// <summary>A crash drill kills the leader with --kill-command: without it there is no crash.</summary>
+    private void NeedsKillCommand(OptionResult kind)
+    {
+        // The token, not the value: a value --kind rejects is its parser's error, not this one.
+        if (kind.Tokens is [{ Value: var text }] && text.Equals(nameof(DrillKind.Crash), StringComparison.OrdinalIgnoreCase) &&
+            kind.Parent is CommandResult run && run.GetResult(KillCommand) is null)
+        {
+            kind.AddError("--kind crash needs --kill-command, e.g. --kill-command \"docker kill {container}\"");
+        }
+    }
+
+    private static IReadOnlyList<Uri> PatroniUrls(ArgumentResult result)
+    {
+        var urls = new List<Uri>();
+        foreach (var url in result.Tokens[0].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                result.AddError($"--patroni has '{url}'; expected http(s) URLs of Patroni REST APIs, e.g. http://pg-1:8008");
+                return [];
+            }
+
+            urls.Add(uri);
+        }
+
+        if (urls.Count == 0)
+        {
+            result.AddError("--patroni has no URL; expected http(s) URLs of Patroni REST APIs, e.g. http://pg-1:8008");
+        }
+
+        return urls;
+    }
+
+    private static string ConnectionString(ArgumentResult result)
+    {
+        var name = result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;
+        var value = result.Tokens[0].Value;
+        try
+        {
+            if (string.IsNullOrEmpty(new Npgsql.NpgsqlConnectionStringBuilder(value).Host))
+            {
+                result.AddError($"{name} has no Host");
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            result.AddError($"{name} is not a valid connection string: {ex.Message}");
+        }
+
+        return value;
+    }
+
+    private static IReadOnlyDictionary<string, string> ContainerMap(ArgumentResult result)
+    {
+        var containers = new Dictionary<string, string>();
+        foreach (var pair in result.Tokens[0].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = pair.Split('=', 2);
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+            {
+                result.AddError($"--containers has '{pair}'; expected member=container pairs");
+                return containers;
+            }
+
+            containers[parts[0]] = parts[1];
+        }
+
+        return containers;
+    }
+}
