@@ -21,10 +21,11 @@ builder.Services.AddHostedService<StackReadinessReporter>();
 // Containers (Prometheus) reach the host's .NET services through the engine's gateway, not Aspire's tunnel.
 builder.DisableContainerTunnel();
 
-// Consensus: etcd holds Patroni's leader lock.
+// Consensus: the etcd cluster holds Patroni's leader lock.
 var etcd = builder.AddEtcdCluster("etcd", options);
 
-// Database: Patroni nodes, each supervising its own PostgreSQL.
+// Database: the Patroni cluster (its connection string is the direct multi-host one) and its nodes, each supervising
+// its own PostgreSQL.
 var cluster = builder.AddPatroniCluster("pg", options, etcd, secrets);
 
 // Routing: HAProxy follows the leader; PgBouncer pools in front of it.
@@ -32,7 +33,6 @@ var router = builder.AddRouter("router", cluster, options.SharedBaseImage);
 var pgbouncer = builder.AddPgBouncer("pgbouncer", router, secrets, options.SharedBaseImage);
 var app = pgbouncer.AddDatabase("app", "app", secrets.App.Resource);
 var appReadOnly = pgbouncer.AddDatabase("app-ro", "app_ro", secrets.App.Resource);
-var appDirect = builder.AddDirectConnectionString("app-direct", cluster);
 
 // Observability: Prometheus scrapes every component; Grafana shows it.
 var prometheus = builder.AddPrometheus("prometheus", cluster, etcd, options.SharedBaseImage)
@@ -49,7 +49,7 @@ var probe = builder.AddHealthProbe("healthprobe", cluster, etcd, pgbouncer, secr
 prometheus.WithScrapeTarget("healthprobe", probe, MetricsEndpointExtensions.EndpointName);
 
 // Workers: on-demand failover drills, gated by the probe's verdict, started only with the control secret.
-var failoverDrill = builder.AddFailoverDrill("failoverdrill", cluster, app, appDirect, secrets.DrillControl, probe);
+var failoverDrill = builder.AddFailoverDrill("failoverdrill", cluster, app, secrets.DrillControl, probe);
 prometheus.WithScrapeTarget("failoverdrill", failoverDrill, MetricsEndpointExtensions.EndpointName);
 
 builder.Build().Run();

@@ -6,22 +6,33 @@ namespace Aspire.Hosting;
 public static class EtcdBuilderExtensions
 {
     /// <summary>
-    /// Adds an etcd cluster of <c>options.EtcdMembers</c> members named <c>{prefix}-1</c> … <c>{prefix}-n</c>, built from
+    /// Adds the etcd cluster <paramref name="prefix"/> and its <c>options.EtcdMembers</c> members named
+    /// <c>{prefix}-1</c> … <c>{prefix}-n</c> (children of the cluster in the dashboard), built from
     /// <c>Etcd/Dockerfile</c>. Members advertise their resource names, which stay valid across container restarts.
+    /// Each member publishes only its read-only metrics port (<c>/health</c>, <c>/metrics</c>) to the host, and its
+    /// client port too when <c>HaStack:PublishEtcdClient</c> asks.
     /// </summary>
-    public static EtcdCluster AddEtcdCluster(this IDistributedApplicationBuilder builder, string prefix, HaStackOptions options)
+    public static IResourceBuilder<EtcdClusterResource> AddEtcdCluster(this IDistributedApplicationBuilder builder, string prefix, HaStackOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         ArgumentNullException.ThrowIfNull(options);
 
         var names = Enumerable.Range(1, options.EtcdMembers).Select(i => $"{prefix}-{i}").ToArray();
+        // A grouping without a process of its own: each member below shows its own state and health.
+        var cluster = builder.AddResource(new EtcdClusterResource(prefix))
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "EtcdCluster",
+                Properties = [new("etcd.hosts", string.Join(',', names.Select(n => $"{n}:{EtcdMemberResource.ClientPort}")))],
+            });
         var initialCluster = string.Join(',', names.Select(n => $"{n}=http://{n}:{EtcdMemberResource.PeerPort}"));
 
-        var resources = names.Select(name =>
+        foreach (var name in names)
         {
             string clientUrl = $"http://{name}:{EtcdMemberResource.ClientPort}", peerUrl = $"http://{name}:{EtcdMemberResource.PeerPort}";
             var member = builder.AddResource(new EtcdMemberResource(name))
+                .WithParentRelationship(cluster)
                 .WithImage(EtcdContainerImageTags.Image, EtcdContainerImageTags.Tag)
                 .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Etcd"))
                 .WithBuildArg("BASE_IMAGE", options.SharedBaseImage)
@@ -49,9 +60,9 @@ public static class EtcdBuilderExtensions
                 member.WithVolume($"{options.Name}-{name}-data", "/var/lib/etcd");
             }
 
-            return member;
-        }).ToArray();
+            cluster.Resource.Add(member);
+        }
 
-        return new EtcdCluster(resources);
+        return cluster;
     }
 }

@@ -25,13 +25,6 @@ public sealed class EtcdMemberResource(string name) : ContainerResource(name)
     public string ClientAddress => $"{Name}:{ClientPort}";
 }
 
-/// <summary>The etcd members as one unit: what Patroni and Prometheus need to know of them.</summary>
-public sealed record EtcdCluster(IReadOnlyList<IResourceBuilder<EtcdMemberResource>> Members)
-{
-    /// <summary><c>etcd-1:2379,etcd-2:2379,…</c> as Patroni's <c>etcd3.hosts</c> expects.</summary>
-    public string Hosts => string.Join(',', Members.Select(m => m.Resource.ClientAddress));
-}
-
 /// <summary>The locally built etcd image (Debian trixie's etcd-server 3.5).</summary>
 internal static class EtcdContainerImageTags
 {

@@ -11,7 +11,7 @@ public static class ObservabilityBuilderExtensions
     /// <c>member</c>), every etcd member, and whatever <see cref="WithScrapeTarget"/> adds.
     /// </summary>
     public static IResourceBuilder<PrometheusResource> AddPrometheus(
-        this IDistributedApplicationBuilder builder, string name, PatroniCluster cluster, EtcdCluster etcd, string baseImage)
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<EtcdClusterResource> etcd, string baseImage)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
@@ -26,8 +26,8 @@ public static class ObservabilityBuilderExtensions
             .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Observability", "Prometheus"))
             .WithBuildArg("BASE_IMAGE", baseImage)
             .WithHttpEndpoint(targetPort: PrometheusResource.Port, name: PrometheusResource.HttpEndpointName)
-            .WithEnvironment("HASTACK_NODES", cluster.NodeNames)
-            .WithEnvironment("HASTACK_ETCD", string.Join(',', etcd.Members.Select(m => m.Resource.Name)))
+            .WithEnvironment("HASTACK_NODES", cluster.Resource.NodeNames)
+            .WithEnvironment("HASTACK_ETCD", etcd.Resource.MemberNames)
             .WithEnvironment(context =>
             {
                 var targets = new ReferenceExpressionBuilder();

@@ -12,24 +12,9 @@ public sealed class PrometheusResource(string name) : ContainerResource(name)
     internal List<(string Job, EndpointReference Endpoint)> ScrapeTargets { get; } = [];
 }
 
-/// <summary>Grafana (official image), provisioned with the Prometheus datasource and HaStack's dashboards.</summary>
-public sealed class GrafanaResource(string name) : ContainerResource(name)
-{
-    public const string HttpEndpointName = "http";
-    public const int Port = 3000;
-}
-
 /// <summary>The locally built Prometheus image (Debian trixie's prometheus 2.53).</summary>
 internal static class PrometheusContainerImageTags
 {
     public const string Image = "hastack/prometheus";
     public const string Tag = "2.53-trixie";
-}
-
-/// <summary>Image coordinates of the one component not built from a Dockerfile here.</summary>
-internal static class GrafanaContainerImageTags
-{
-    public const string Registry = "docker.io";
-    public const string Image = "grafana/grafana";
-    public const string Tag = "12.2.1";
 }

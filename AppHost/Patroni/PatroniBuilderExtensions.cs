@@ -1,18 +1,22 @@
 using HaStack.AppHost;
 using HaStack.AppHost.Etcd;
+using HaStack.AppHost.HealthChecks;
 using HaStack.AppHost.Patroni;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Aspire.Hosting;
 
 public static class PatroniBuilderExtensions
 {
     /// <summary>
-    /// Adds <paramref name="options"/>.NodeCount Patroni nodes named <c>{prefix}-1</c> … built from <c>Patroni/Dockerfile</c>,
-    /// using <paramref name="etcd"/> as their consensus store. Each node waits for every etcd member.
+    /// Adds the Patroni cluster <paramref name="name"/> and its <paramref name="options"/>.NodeCount nodes named
+    /// <c>{name}-1</c> … (children of the cluster in the dashboard), built from <c>Patroni/Dockerfile</c>, using
+    /// <paramref name="etcd"/> as their consensus store. Each node waits for etcd. The cluster's connection string is
+    /// the direct multi-host one (see <see cref="PatroniClusterResource"/>); it is healthy while a primary answers.
     /// </summary>
-    public static PatroniCluster AddPatroniCluster(
-        this IDistributedApplicationBuilder builder, string prefix, HaStackOptions options, EtcdCluster etcd, HaStackSecrets secrets)
+    public static IResourceBuilder<PatroniClusterResource> AddPatroniCluster(
+        this IDistributedApplicationBuilder builder, string name, HaStackOptions options, IResourceBuilder<EtcdClusterResource> etcd, HaStackSecrets secrets)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
@@ -25,11 +29,24 @@ public static class PatroniBuilderExtensions
         // Container names carry a per-run suffix: unique on the engine, yet known to the drill that must kill one.
         var runId = Guid.NewGuid().ToString("N")[..8];
 
-        var nodes = Enumerable.Range(1, options.NodeCount).Select(i =>
+        var cluster = builder.AddResource(new PatroniClusterResource(name, scope, secrets.App.Resource, secrets.PatroniRest.Resource))
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "PatroniCluster",
+                State = KnownResourceStates.Starting,
+                Properties = [new(PatroniClusterResource.LeaderPropertyName, "")],
+            });
+        var primaryCheck = $"{name}-primary";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(primaryCheck,
+            _ => new NpgsqlQueryHealthCheck(cluster.Resource.ConnectionStringExpression), failureStatus: null, tags: null));
+        cluster.WithHealthCheck(primaryCheck);
+
+        for (var i = 1; i <= options.NodeCount; i++)
         {
-            var name = $"{prefix}-{i}";
-            var containerName = $"{options.Name}-{runId}-{name}";
-            var node = builder.AddResource(new PatroniNodeResource(name, containerName, secrets.Superuser.Resource))
+            var nodeName = $"{name}-{i}";
+            var containerName = $"{options.Name}-{runId}-{nodeName}";
+            var node = builder.AddResource(new PatroniNodeResource(nodeName, containerName, secrets.Superuser.Resource))
+                .WithParentRelationship(cluster)
                 .WithImage(PatroniContainerImageTags.Image, platform.NodeImageTag)
                 .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Patroni"))
                 .WithBuildArg("BASE_IMAGE", options.BaseImageFor(platform.NodeRelease))
@@ -37,13 +54,13 @@ public static class PatroniBuilderExtensions
                 .WithContainerName(containerName)
                 .WithEndpoint(targetPort: PatroniNodeResource.PostgresPort, name: PatroniNodeResource.PostgresEndpointName, scheme: "tcp")
                 .WithHttpEndpoint(targetPort: PatroniNodeResource.RestPort, name: PatroniNodeResource.RestEndpointName)
-                .WithEnvironment("PATRONI_NAME", name)
+                .WithEnvironment("PATRONI_NAME", nodeName)
                 .WithEnvironment("PATRONI_SCOPE", scope)
-                .WithEnvironment("PATRONI_ETCD3_HOSTS", etcd.Hosts)
+                .WithEnvironment("PATRONI_ETCD3_HOSTS", etcd.Resource.Hosts)
                 // Advertise the resource name: the container id ($HOSTNAME) changes on every restart.
-                .WithEnvironment("PATRONI_RESTAPI_CONNECT_ADDRESS", name + ":" + PatroniNodeResource.RestPort)
-                .WithEnvironment("PATRONI_POSTGRESQL_CONNECT_ADDRESS", name + ":" + PatroniNodeResource.PostgresPort)
-                .WithEnvironment("PATRONI_RESTAPI_USERNAME", PatroniCluster.RestUser)
+                .WithEnvironment("PATRONI_RESTAPI_CONNECT_ADDRESS", nodeName + ":" + PatroniNodeResource.RestPort)
+                .WithEnvironment("PATRONI_POSTGRESQL_CONNECT_ADDRESS", nodeName + ":" + PatroniNodeResource.PostgresPort)
+                .WithEnvironment("PATRONI_RESTAPI_USERNAME", PatroniClusterResource.RestUser)
                 .WithEnvironment("PATRONI_RESTAPI_PASSWORD", secrets.PatroniRest)
                 .WithEnvironment("PATRONI_SUPERUSER_PASSWORD", secrets.Superuser)
                 .WithEnvironment("PATRONI_REPLICATION_PASSWORD", secrets.Replication)
@@ -70,22 +87,22 @@ public static class PatroniBuilderExtensions
 
             if (options.Persistent)
             {
-                var volume = $"{options.Name}-{name}-data";
+                var volume = $"{options.Name}-{nodeName}-data";
                 node.WithVolume(volume, "/var/lib/postgresql/data")
                     // Named in the entrypoint's refusal when the volume holds another major version's data.
                     .WithEnvironment("HASTACK_DATA_VOLUME", volume);
             }
 
-            foreach (var member in etcd.Members)
+            foreach (var member in etcd.Resource.Members)
             {
                 node.WaitFor(member);
             }
 
-            return node;
-        }).ToArray();
+            cluster.Resource.Add(node);
+        }
 
         builder.Services.AddHostedService<PatroniRoleWatcher>();
-        return new PatroniCluster(scope, nodes, secrets.App.Resource, secrets.PatroniRest.Resource);
+        return cluster;
     }
 
     /// <summary>Patroni's <c>synchronous_mode</c> value: <c>false</c>, <c>true</c> (strict is a second key) or <c>quorum</c>.</summary>
@@ -95,41 +112,4 @@ public static class PatroniBuilderExtensions
         SynchronousMode.Quorum => "quorum",
         _ => "true",
     };
-
-    /// <summary>
-    /// A direct multi-host connection string to every node (no proxy): Npgsql finds the leader itself with
-    /// <c>Target Session Attributes=primary</c> and re-checks host roles every second after a failover.
-    /// </summary>
-    public static IResourceBuilder<ConnectionStringResource> AddDirectConnectionString(
-        this IDistributedApplicationBuilder builder, string name, PatroniCluster cluster)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(cluster);
-
-        var expression = new ReferenceExpressionBuilder();
-        expression.AppendLiteral("Host=");
-        for (var i = 0; i < cluster.Nodes.Count; i++)
-        {
-            var endpoint = cluster.Nodes[i].Resource.PostgresEndpoint;
-            expression.AppendFormatted(endpoint.Property(EndpointProperty.Host));
-            expression.AppendLiteral(":");
-            expression.AppendFormatted(endpoint.Property(EndpointProperty.Port));
-            if (i < cluster.Nodes.Count - 1)
-            {
-                expression.AppendLiteral(",");
-            }
-        }
-
-        expression.AppendLiteral($";Database={PatroniCluster.AppDatabase};Username={PatroniCluster.AppUser};Password=");
-        expression.AppendFormatted(cluster.AppPassword);
-        expression.AppendLiteral(";Target Session Attributes=primary;Host Recheck Seconds=1;Timeout=5");
-
-        var direct = builder.AddConnectionString(name, expression.Build());
-        foreach (var node in cluster.Nodes)
-        {
-            direct.WaitFor(node);
-        }
-
-        return direct;
-    }
 }

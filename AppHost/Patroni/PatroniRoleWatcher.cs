@@ -37,6 +37,8 @@ internal sealed class PatroniRoleWatcher(
 
         var patroni = new PatroniClient(httpClientFactory.CreateClient(nameof(PatroniRoleWatcher)),
             [.. nodes.Select(n => new Uri(n.RestEndpoint.Url + "/"))], requestTimeout: TimeSpan.FromSeconds(1));
+        var cluster = model.Resources.OfType<PatroniClusterResource>().FirstOrDefault();
+        string? publishedCluster = null;
         var published = new Dictionary<string, string>();
         var configReadAt = DateTime.MinValue;
         string? publishedConfig = null;
@@ -62,7 +64,17 @@ internal sealed class PatroniRoleWatcher(
                 }
             }
 
-            var members = (await ReadAsync(patroni.GetClusterAsync, "cluster", stoppingToken).ConfigureAwait(false))?.Members;
+            var view = await ReadAsync(patroni.GetClusterAsync, "cluster", stoppingToken).ConfigureAwait(false);
+            var members = view?.Members;
+            if (cluster is not null && ClusterState(view) is var (state, style, leader) && publishedCluster != state + leader)
+            {
+                publishedCluster = state + leader;
+                await notifications.PublishUpdateAsync(cluster, s => s with
+                {
+                    State = new ResourceStateSnapshot(state, style),
+                    Properties = Set(s.Properties, PatroniClusterResource.LeaderPropertyName, leader, highlighted: true),
+                }).ConfigureAwait(false);
+            }
             foreach (var node in nodes)
             {
                 var member = members?.FirstOrDefault(m => m.Name == node.Name);
@@ -84,6 +96,18 @@ internal sealed class PatroniRoleWatcher(
             await Task.Delay(s_interval, stoppingToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The cluster's own state: <c>Running</c> while one leader holds the lock (its health check then asks PostgreSQL
+    /// for a primary), <c>No leader</c> mid-failover, <c>Unknown</c> while no REST API answers.
+    /// </summary>
+    private static (string State, string Style, string Leader) ClusterState(PatroniClusterView? view) => view switch
+    {
+        null => ("Unknown", KnownResourceStateStyles.Warn, ""),
+        { LeaderCount: 1, Leader: { } leader } => (KnownResourceStates.Running, KnownResourceStateStyles.Success, $"{leader.Name} (timeline {leader.Timeline})"),
+        { LeaderCount: 0 } => ("No leader", KnownResourceStateStyles.Warn, ""),
+        _ => ($"{view.LeaderCount} leaders", KnownResourceStateStyles.Error, string.Join(", ", view.Members.Where(m => m.IsLeader).Select(m => m.Name))),
+    };
 
     /// <summary>"leader", "sync standby", "quorum standby", "replica", with the state when it is not running.</summary>
     private static string Describe(PatroniMember? member)

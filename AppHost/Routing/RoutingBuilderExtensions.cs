@@ -3,34 +3,34 @@ using HaStack.AppHost.Patroni;
 using HaStack.AppHost.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
+using HaStack.AppHost.HealthChecks;
 
 namespace Aspire.Hosting;
 
 public static class RoutingBuilderExtensions
 {
     /// <summary>Adds the HAProxy router (<c>Routing/HAProxy</c>) with one server line per Patroni node.</summary>
-    public static IResourceBuilder<RouterResource> AddRouter(this IDistributedApplicationBuilder builder, string name, PatroniCluster cluster, string baseImage)
+    public static IResourceBuilder<RouterResource> AddRouter(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PatroniClusterResource> cluster, string baseImage)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
 
         var router = builder.AddResource(new RouterResource(name))
-            .WithImage(RoutingContainerImageTags.RouterImage, RoutingContainerImageTags.RouterTag)
+            .WithImage(RouterContainerImageTags.Image, RouterContainerImageTags.Tag)
             .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Routing", "HAProxy"))
             .WithBuildArg("BASE_IMAGE", baseImage)
             .WithEndpoint(targetPort: RouterResource.ReadWritePort, name: RouterResource.ReadWriteEndpointName, scheme: "tcp")
             .WithEndpoint(targetPort: RouterResource.ReadOnlyPort, name: RouterResource.ReadOnlyEndpointName, scheme: "tcp")
             .WithHttpEndpoint(targetPort: RouterResource.StatsPort, name: RouterResource.StatsEndpointName)
-            .WithEnvironment("HASTACK_NODES", cluster.NodeNames);
+            .WithEnvironment("HASTACK_NODES", cluster.Resource.NodeNames);
 
         // Healthy = HAProxy runs AND its read-write backend has a server up (a leader is routable).
         var check = $"{name}-leader-routable";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(check,
-            _ => new RouterHealthCheck(router.Resource), failureStatus: null, tags: null));
+            sp => new RouterHealthCheck(router.Resource, sp.GetRequiredService<IHttpClientFactory>()), failureStatus: null, tags: null));
         router.WithHealthCheck(check);
 
-        foreach (var node in cluster.Nodes)
+        foreach (var node in cluster.Resource.Nodes)
         {
             router.WaitFor(node);
         }
@@ -50,11 +50,11 @@ public static class RoutingBuilderExtensions
         // Healthy = a client can log in (auth_query) and run a query through PgBouncer on the read-write path.
         var check = $"{name}-login";
         var login = ReferenceExpression.Create(
-            $"Host={pgbouncer.Resource.PgBouncerEndpoint.Property(EndpointProperty.Host)};Port={pgbouncer.Resource.PgBouncerEndpoint.Property(EndpointProperty.Port)};Database={PatroniCluster.AppDatabase};Username={PatroniCluster.AppUser};Password={secrets.App.Resource}");
+            $"Host={pgbouncer.Resource.PgBouncerEndpoint.Property(EndpointProperty.Host)};Port={pgbouncer.Resource.PgBouncerEndpoint.Property(EndpointProperty.Port)};Database={PatroniClusterResource.AppDatabase};Username={PatroniClusterResource.AppUser};Password={secrets.App.Resource}");
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(check,
             _ => new NpgsqlQueryHealthCheck(login), failureStatus: null, tags: null));
         return pgbouncer
-            .WithImage(RoutingContainerImageTags.PgBouncerImage, RoutingContainerImageTags.PgBouncerTag)
+            .WithImage(PgBouncerContainerImageTags.Image, PgBouncerContainerImageTags.Tag)
             .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Routing", "PgBouncer"))
             .WithBuildArg("BASE_IMAGE", baseImage)
             .WithEndpoint(targetPort: PgBouncerResource.Port, name: PgBouncerResource.PgBouncerEndpointName, scheme: "tcp")
@@ -86,48 +86,5 @@ public static class RoutingBuilderExtensions
                 State = KnownResourceStates.NotStarted,
                 Properties = [new("pgbouncer.database", databaseName)],
             });
-    }
-}
-
-/// <summary>Healthy when HAProxy's stats show a server UP in the read-write backend.</summary>
-internal sealed class RouterHealthCheck(RouterResource router) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            var csv = await http.GetStringAsync($"{router.StatsEndpoint.Url}/stats;csv", cancellationToken).ConfigureAwait(false);
-            var leader = csv.Split('\n').Select(l => l.Split(','))
-                .FirstOrDefault(f => f.Length > 17 && f[0] == "primary" && f[1] != "BACKEND" && f[17] == "UP");
-            return leader is null
-                ? HealthCheckResult.Unhealthy("No Patroni node answers /primary: the read-write port has nowhere to go.")
-                : HealthCheckResult.Healthy($"Read-write traffic goes to {leader[1]}.");
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
-        {
-            return HealthCheckResult.Unhealthy($"HAProxy stats unreachable: {ex.Message}");
-        }
-    }
-}
-
-/// <summary>Healthy when a client can log in with the connection string and run <c>SELECT 1</c>.</summary>
-internal sealed class NpgsqlQueryHealthCheck(ReferenceExpression connectionStringExpression) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var connectionString = await connectionStringExpression.GetValueAsync(cancellationToken).ConfigureAwait(false);
-            await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand("SELECT 1", connection);
-            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            return HealthCheckResult.Healthy();
-        }
-        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
-        {
-            return HealthCheckResult.Unhealthy(ex.Message);
-        }
     }
 }

@@ -9,7 +9,7 @@ public static class FailoverDrillBuilderExtensions
 
     /// <summary>
     /// Adds the FailoverDrill service: it reaches the cluster through <paramref name="pooled"/> (PgBouncer) and
-    /// <paramref name="direct"/> (multi-host), every node's Patroni REST API, and kills a node with <c>docker kill</c>
+    /// <paramref name="cluster"/>'s own multi-host connection string (as <c>app-direct</c>), every node's Patroni REST API, and kills a node with <c>docker kill</c>
     /// of its container for a crash drill (then <c>docker start</c> so it can rejoin). Drills run only when asked:
     /// the dashboard commands "Switchover drill" and "Crash drill", or <c>POST /drills/{kind}</c> from the host with
     /// <paramref name="controlSecret"/> as a bearer token (the commands send it). When <paramref name="probe"/> is
@@ -18,35 +18,34 @@ public static class FailoverDrillBuilderExtensions
     public static IResourceBuilder<ProjectResource> AddFailoverDrill(
         this IDistributedApplicationBuilder builder,
         string name,
-        PatroniCluster cluster,
+        IResourceBuilder<PatroniClusterResource> cluster,
         IResourceBuilder<IResourceWithConnectionString> pooled,
-        IResourceBuilder<IResourceWithConnectionString> direct,
         IResourceBuilder<ParameterResource> controlSecret,
         IResourceBuilder<ProjectResource>? probe = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(pooled);
-        ArgumentNullException.ThrowIfNull(direct);
         ArgumentNullException.ThrowIfNull(controlSecret);
 
         var patroniUrls = new ReferenceExpressionBuilder();
-        for (var i = 0; i < cluster.Nodes.Count; i++)
+        var nodes = cluster.Resource.Nodes;
+        for (var i = 0; i < nodes.Count; i++)
         {
             patroniUrls.AppendLiteral(i == 0 ? "" : ",");
-            patroniUrls.AppendFormatted(cluster.Nodes[i].Resource.RestEndpoint.Property(EndpointProperty.Url));
+            patroniUrls.AppendFormatted(nodes[i].Resource.RestEndpoint.Property(EndpointProperty.Url));
         }
 
-        var containers = string.Join(',', cluster.Nodes.Select(n => $"{n.Resource.Name}={n.Resource.ContainerName}"));
+        var containers = string.Join(',', nodes.Select(n => $"{n.Resource.Name}={n.Resource.ContainerName}"));
         var drill = builder.AddProject<Projects.FailoverDrill>(name, options => options.ExcludeLaunchProfile = true)
             .WithHttpEndpoint(name: HttpEndpointName)
             .WithMetricsEndpoint()
             .WithEnvironment("Drill__ControlSecret", controlSecret)
             .WithReference(pooled, "app").WaitFor(pooled)
-            .WithReference(direct, "app-direct").WaitFor(direct)
+            .WithReference(cluster, "app-direct").WaitFor(cluster)
             .WithEnvironment("Drill__Patroni", patroniUrls.Build())
-            .WithEnvironment("Drill__RestUser", PatroniCluster.RestUser)
-            .WithEnvironment("Drill__RestPassword", cluster.RestPassword)
+            .WithEnvironment("Drill__RestUser", PatroniClusterResource.RestUser)
+            .WithEnvironment("Drill__RestPassword", cluster.Resource.RestPassword)
             // A crash is SIGKILL to the node's container through the engine, never an Aspire stop (that is graceful
             // and releases the leader lock). The same container is started again for the rejoin.
             .WithEnvironment("Drill__KillCommand__0", "docker").WithEnvironment("Drill__KillCommand__1", "kill").WithEnvironment("Drill__KillCommand__2", "{container}")
@@ -73,7 +72,7 @@ public static class FailoverDrillBuilderExtensions
             drill.WithEnvironment("Drill__HealthProbeUrl", probe.GetEndpoint(HealthProbeBuilderExtensions.HttpEndpointName));
         }
 
-        foreach (var node in cluster.Nodes)
+        foreach (var node in nodes)
         {
             drill.WaitFor(node);
         }

@@ -22,8 +22,8 @@ public static class HealthProbeBuilderExtensions
     public static IResourceBuilder<ProjectResource> AddHealthProbe(
         this IDistributedApplicationBuilder builder,
         string name,
-        PatroniCluster cluster,
-        EtcdCluster etcd,
+        IResourceBuilder<PatroniClusterResource> cluster,
+        IResourceBuilder<EtcdClusterResource> etcd,
         IResourceBuilder<PgBouncerResource> pgbouncer,
         HaStackSecrets secrets,
         HaStackOptions options)
@@ -41,8 +41,8 @@ public static class HealthProbeBuilderExtensions
         var probe = builder.AddProject<Projects.HealthProbe>(name, o => o.ExcludeLaunchProfile = true)
             .WithHttpEndpoint(name: HttpEndpointName)
             .WithMetricsEndpoint()
-            .WithEnvironment("HealthProbe__Members", cluster.NodeNames)
-            .WithEnvironment("HealthProbe__Etcd", string.Join(',', etcd.Members.Select(m => m.Resource.Name)))
+            .WithEnvironment("HealthProbe__Members", cluster.Resource.NodeNames)
+            .WithEnvironment("HealthProbe__Etcd", etcd.Resource.MemberNames)
             // Fallbacks until Patroni's /config answers (the probe reads the live values from there).
             .WithEnvironment("HealthProbe__Ttl", timing.Ttl.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("HealthProbe__LoopWait", timing.LoopWait.ToString(CultureInfo.InvariantCulture))
@@ -52,21 +52,21 @@ public static class HealthProbeBuilderExtensions
             .WithEnvironment("HealthProbe__PgBouncer", pgbouncer.Resource.Name)
             .WithReference(pgbouncer.GetEndpoint(PgBouncerResource.ExporterEndpointName));
 
-        foreach (var node in cluster.Nodes)
+        foreach (var node in cluster.Resource.Nodes)
         {
             // services__pg-1__patroni__0 for service discovery (http://_patroni.pg-1); SQL as the pg_monitor role.
             probe.WithReference(node.Resource.RestEndpoint)
                 .WithEnvironment($"ConnectionStrings__{node.Resource.Name}", node.Resource.ConnectionStringFor(PatroniNodeResource.MonitorUser, secrets.Monitor.Resource));
         }
 
-        foreach (var member in etcd.Members)
+        foreach (var member in etcd.Resource.Members)
         {
             probe.WithReference(member.Resource.MetricsEndpoint);
         }
 
         var check = $"{name}-verdict";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(check,
-            _ => new HealthProbeVerdictCheck(probe.Resource), failureStatus: null, tags: null));
+            sp => new HealthProbeVerdictCheck(probe.Resource, sp.GetRequiredService<IHttpClientFactory>()), failureStatus: null, tags: null));
         return probe.WithHealthCheck(check);
     }
 }
@@ -76,14 +76,17 @@ public static class HealthProbeBuilderExtensions
 /// only 200 or 503 and lose "Degraded". This check reads the word and, when it is not Healthy, the reasons from
 /// <c>/status</c>, so the dashboard shows the verdict and why.
 /// </summary>
-internal sealed class HealthProbeVerdictCheck(ProjectResource probe) : IHealthCheck
+internal sealed class HealthProbeVerdictCheck(ProjectResource probe, IHttpClientFactory httpClientFactory) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             var url = probe.GetEndpoint(HealthProbeBuilderExtensions.HttpEndpointName).Url;
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            cancellationToken = timeout.Token;
+            var http = httpClientFactory.CreateClient(nameof(HealthProbeVerdictCheck));
             using var response = await http.GetAsync($"{url}/health", cancellationToken).ConfigureAwait(false);
             var word = (await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)).Trim();
             if (word == nameof(HealthStatus.Healthy))

@@ -30,13 +30,13 @@ public sealed class DrillMetrics
     {
         ArgumentNullException.ThrowIfNull(meter);
         var advice = new InstrumentAdvice<double> { HistogramBucketBoundaries = _secondsBuckets };
-        _rto = meter.CreateHistogram("hastack.drill.rto", "s",
+        _rto = meter.CreateHistogram("hastack_drill_rto", "s",
             "Client-visible recovery time: fault injected until the first write acknowledged by the new leader, per client path.", advice: advice);
-        _duration = meter.CreateHistogram("hastack.drill.duration", "s", "Wall-clock duration of a drill, precondition to cleanup.", advice: advice);
-        _lost = meter.CreateCounter<long>("hastack.drill.lost_writes", "{write}", "Acknowledged writes missing on the new leader after a drill.");
-        _unknown = meter.CreateCounter<long>("hastack.drill.unknown_writes", "{write}", "Writes whose commit outcome the client could not know (timeout, connection lost mid-commit).");
-        _runs = meter.CreateCounter<long>("hastack.drill.runs", "{run}", "Drills run, by kind and outcome (passed, failed, refused).");
-        meter.CreateObservableGauge("hastack.drill.last_rto", ObserveLastRto, "s", "Client-visible RTO of the most recent drill of a kind, per client path.");
+        _duration = meter.CreateHistogram("hastack_drill_duration", "s", "Wall-clock duration of a drill, precondition to cleanup.", advice: advice);
+        _lost = meter.CreateCounter<long>("hastack_drill_lost_writes", "{write}", "Acknowledged writes missing on the new leader after a drill.");
+        _unknown = meter.CreateCounter<long>("hastack_drill_unknown_writes", "{write}", "Writes whose commit outcome the client could not know (timeout, connection lost mid-commit).");
+        _runs = meter.CreateCounter<long>("hastack_drill_runs", "{run}", "Drills run, by kind and outcome (passed, failed, refused).");
+        meter.CreateObservableGauge("hastack_drill_last_rto", ObserveLastRto, "s", "Client-visible RTO of the most recent drill of a kind, per client path.");
     }
 
     /// <summary>Records a finished drill.</summary>

@@ -61,9 +61,9 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
             NodeNames = model.Resources.Where(r => r.GetType().Name == "PatroniNodeResource").Select(r => r.Name).ToArray();
             PatroniUrls = NodeNames.ToDictionary(n => n, n => _app.GetEndpoint(n, "patroni"));
             Patroni = new PatroniClient(_http, [.. PatroniUrls.Values],
-                new PatroniCredentials(HaStack.AppHost.Patroni.PatroniCluster.RestUser, await GetParameterAsync("patroni-rest-password", cts.Token)),
+                new PatroniCredentials(HaStack.AppHost.Patroni.PatroniClusterResource.RestUser, await GetParameterAsync("patroni-rest-password", cts.Token)),
                 TimeSpan.FromSeconds(3));
-            foreach (var resource in new[] { "app", "app-ro", "prometheus" })
+            foreach (var resource in new[] { "pg", "app", "app-ro", "prometheus" })
             {
                 await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
             }
@@ -99,7 +99,7 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-    /// <summary>A connection string resource's value (<c>app</c>, <c>app-ro</c>, <c>app-direct</c>, <c>pg-1</c>…).</summary>
+    /// <summary>A connection string resource's value (<c>app</c>, <c>app-ro</c>, <c>pg</c> (the cluster, multi-host), <c>pg-1</c>…).</summary>
     public async Task<string> GetConnectionStringAsync(string resource, CancellationToken ct = default) =>
         await App.GetConnectionStringAsync(resource, ct) ?? throw new InvalidOperationException($"{resource} has no connection string");
 

@@ -31,8 +31,8 @@ try
     var target = new DrillTarget(
         [.. cluster.PatroniUrls.Values],
         await cluster.GetConnectionStringAsync("app"),
-        await cluster.GetConnectionStringAsync("app-direct"),
-        HaStack.AppHost.Patroni.PatroniCluster.RestUser,
+        await cluster.GetConnectionStringAsync("pg"),
+        HaStack.AppHost.Patroni.PatroniClusterResource.RestUser,
         await cluster.GetParameterAsync("patroni-rest-password"),
         ["docker", "kill", "{container}"],
         ["docker", "start", "{container}"],

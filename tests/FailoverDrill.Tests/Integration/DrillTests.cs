@@ -171,7 +171,7 @@ public class DrillTests(DrillCluster cluster)
                      Path.Combine(AppContext.BaseDirectory, "FailoverDrill.dll"), "run", "--kind", "crash",
                      "--patroni", cluster.PatroniUrlList,
                      "--dsn", await cluster.GetConnectionStringAsync("app"),
-                     "--direct-dsn", await cluster.GetConnectionStringAsync("app-direct"),
+                     "--direct-dsn", await cluster.GetConnectionStringAsync("pg"),
                      "--kill-command", "docker kill {container}", "--start-command", "docker start {container}",
                      "--containers", string.Join(',', cluster.Containers.Select(kv => $"{kv.Key}={kv.Value}")),
                      "--json",

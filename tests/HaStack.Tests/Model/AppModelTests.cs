@@ -28,7 +28,7 @@ public class AppModelTests
         var model = await BuildModelAsync();
         var names = model.Resources.Select(r => r.Name).ToHashSet();
 
-        foreach (var expected in new[] { "etcd-1", "etcd-2", "etcd-3", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "app-direct", "prometheus", "grafana", "healthprobe", "failoverdrill" })
+        foreach (var expected in new[] { "etcd-1", "etcd-2", "etcd-3", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "pg", "etcd", "prometheus", "grafana", "healthprobe", "failoverdrill" })
         {
             Assert.Contains(expected, names);
         }
@@ -105,11 +105,25 @@ public class AppModelTests
     public async Task EveryResourceThatClientsOrOperatorsDependOnHasAHealthCheck()
     {
         var model = await BuildModelAsync();
-        foreach (var name in new[] { "etcd-1", "pg-1", "router", "pgbouncer", "app", "app-ro", "prometheus", "grafana" })
+        foreach (var name in new[] { "etcd-1", "etcd-2", "etcd-3", "pg", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "prometheus", "grafana", "healthprobe", "failoverdrill" })
         {
             var resource = model.Resources.Single(r => r.Name == name);
             Assert.True(resource.Annotations.OfType<HealthCheckAnnotation>().Any(), $"{name} has no health check");
         }
+    }
+
+    [Fact]
+    public async Task NodesAndEtcdMembersAreChildrenOfTheirClusterAndKeepTheirOwnLifetime()
+    {
+        var model = await BuildModelAsync();
+        string? ParentOf(string name) => model.Resources.Single(r => r.Name == name).Annotations.OfType<ResourceRelationshipAnnotation>()
+            .SingleOrDefault(a => a.Type == "Parent")?.Resource.Name;
+
+        Assert.Equal(("pg", "pg"), (ParentOf("pg-1"), ParentOf("pg-2")));
+        Assert.Equal(("etcd", "etcd", "etcd"), (ParentOf("etcd-1"), ParentOf("etcd-2"), ParentOf("etcd-3")));
+        // Containers of their own (not IResourceWithParent, whose state Aspire copies from the parent).
+        Assert.All(new[] { "pg-1", "etcd-1" }, n => Assert.IsNotAssignableFrom<IResourceWithParent>(model.Resources.Single(r => r.Name == n)));
+        Assert.Equal("etcd-1:2379,etcd-2:2379,etcd-3:2379", await ((IResourceWithConnectionString)model.Resources.Single(r => r.Name == "etcd")).GetConnectionStringAsync());
     }
 
     [Fact]
@@ -132,7 +146,7 @@ public class AppModelTests
         var model = await BuildModelAsync();
         var app = ((IResourceWithConnectionString)model.Resources.Single(r => r.Name == "app")).ConnectionStringExpression.ValueExpression;
         var appRo = ((IResourceWithConnectionString)model.Resources.Single(r => r.Name == "app-ro")).ConnectionStringExpression.ValueExpression;
-        var direct = ((IResourceWithConnectionString)model.Resources.Single(r => r.Name == "app-direct")).ConnectionStringExpression.ValueExpression;
+        var direct = ((IResourceWithConnectionString)model.Resources.Single(r => r.Name == "pg")).ConnectionStringExpression.ValueExpression;
 
         Assert.Contains("{pgbouncer.bindings.pgbouncer.host}", app);
         Assert.Contains("Database=app;", app);
@@ -205,7 +219,7 @@ public class AppModelTests
 
             using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(path));
             var resources = manifest.RootElement.GetProperty("resources");
-            foreach (var name in new[] { "etcd-1", "etcd-3", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "app-direct", "prometheus", "grafana" })
+            foreach (var name in new[] { "etcd-1", "etcd-3", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "pg", "prometheus", "grafana" })
             {
                 Assert.True(resources.TryGetProperty(name, out _), $"{name} missing from the manifest");
             }

@@ -1,0 +1,16 @@
+namespace HaStack.AppHost.Observability;
+
+/// <summary>Grafana (official image), provisioned with the Prometheus datasource and HaStack's dashboards.</summary>
+public sealed class GrafanaResource(string name) : ContainerResource(name)
+{
+    public const string HttpEndpointName = "http";
+    public const int Port = 3000;
+}
+
+/// <summary>Image coordinates of the one component not built from a Dockerfile here.</summary>
+internal static class GrafanaContainerImageTags
+{
+    public const string Registry = "docker.io";
+    public const string Image = "grafana/grafana";
+    public const string Tag = "12.2.1";
+}
