@@ -1,5 +1,6 @@
 using HaStack.HealthProbe;
 using HaStack.HealthProbe.Cli;
+using HaStack.HealthProbe.Probing;
 using HaStack.HealthProbe.Service;
 
 // One binary, two faces: `check …` is the one-shot CLI; anything else runs the service.
@@ -16,7 +17,17 @@ builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 // The health check service would log the verdict on every poll; ProbeChangeLog logs it once per change.
 builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
-builder.Services.AddSingleton(ProbeSettings.FromConfiguration(builder.Configuration));
+var settings = ProbeSettings.FromConfiguration(builder.Configuration);
+builder.Services.AddSingleton(settings);
+// One keyed data source per member (ConnectionStrings:pg-1 …, the pg_monitor role): Npgsql's metrics and traces reach
+// the dashboard. Its health check stays off: this service's health is the cluster's verdict, not one connection.
+foreach (var member in settings.Targets.Members.Where(m => m is { Name: not null, ConnectionString: not null }))
+{
+    builder.AddKeyedNpgsqlDataSource(member.Name!,
+        s => s.DisableHealthChecks = true,
+        b => PostgresInspector.Configure(b.ConnectionStringBuilder, settings.Targets.RequestTimeout));
+}
+
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ProbeState>();
 builder.Services.AddSingleton<ProbeMetrics>();

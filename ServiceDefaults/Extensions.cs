@@ -13,14 +13,16 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Defaults shared by HaStack's services: OpenTelemetry (OTLP to the Aspire dashboard and a Prometheus
-/// <c>/metrics</c> endpoint), health endpoints, service discovery and resilient HTTP clients.
+/// <c>/metrics</c> endpoint), health endpoints and service discovery. HTTP clients get no retry or circuit-breaker
+/// handler on purpose: the probe and the drill must see a node that does not answer, and set their own per-request
+/// timeouts (the Patroni client tries the next node itself).
 /// </summary>
 public static class Extensions
 {
     private const string HealthEndpointPath = "/health";
     private const string AlivenessEndpointPath = "/alive";
 
-    /// <summary>Adds telemetry, health checks, service discovery and HTTP resilience.</summary>
+    /// <summary>Adds telemetry, the liveness health check and service discovery for HTTP clients.</summary>
     /// <param name="builder">The host builder.</param>
     /// <param name="meterNames">The application's own meters and activity sources to export.</param>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, params string[] meterNames)

@@ -62,7 +62,7 @@ public sealed class ClusterProbe : IAsyncDisposable
 
         var nodeTasks = endpoints.Select(e => AttemptAsync(() => _patroni.GetNodeAsync(e.RestUrl, ct))).ToArray();
         var sqlTasks = endpoints.Select(e => e.ConnectionString is { } cs
-            ? AttemptAsync(() => _postgres.InspectAsync(cs, ct))
+            ? AttemptAsync(() => _postgres.InspectAsync(cs, ct, e.DataSource))
             : Task.FromResult(Attempt<SqlView>.None)).ToArray();
         var preferred = _preferred;
         var clusterTask = AttemptAsync(() => _patroni.GetClusterAsync(endpoints[preferred].RestUrl, ct));

@@ -54,9 +54,9 @@ public sealed class PostgresInspector(TimeSpan timeout) : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, NpgsqlDataSource> _sources = new();
 
-    public async Task<SqlView> InspectAsync(string connectionString, CancellationToken ct)
+    public async Task<SqlView> InspectAsync(string connectionString, CancellationToken ct, NpgsqlDataSource? dataSource = null)
     {
-        var source = _sources.GetOrAdd(connectionString, Build);
+        var source = dataSource ?? _sources.GetOrAdd(connectionString, cs => NpgsqlDataSource.Create(Configure(new NpgsqlConnectionStringBuilder(cs), timeout)));
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeoutCts.CancelAfter(timeout);
         try
@@ -113,19 +113,18 @@ public sealed class PostgresInspector(TimeSpan timeout) : IAsyncDisposable
         }
     }
 
-    private NpgsqlDataSource Build(string connectionString)
+    /// <summary>What the probe's connections to a member are: short timeouts, two at most, none kept long.</summary>
+    public static NpgsqlConnectionStringBuilder Configure(NpgsqlConnectionStringBuilder builder, TimeSpan timeout)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
-        var builder = new NpgsqlConnectionStringBuilder(connectionString)
-        {
-            Timeout = seconds,
-            CommandTimeout = seconds,
-            ApplicationName = "hastack-healthprobe",
-            MaxPoolSize = 2,
-            // A member restarted by Patroni leaves dead connections in the pool; do not keep them long.
-            ConnectionIdleLifetime = 10,
-        };
-        return NpgsqlDataSource.Create(builder);
+        builder.Timeout = seconds;
+        builder.CommandTimeout = seconds;
+        builder.ApplicationName = "hastack-healthprobe";
+        builder.MaxPoolSize = 2;
+        // A member restarted by Patroni leaves dead connections in the pool; do not keep them long.
+        builder.ConnectionIdleLifetime = 10;
+        return builder;
     }
 
     /// <summary><c>user@host:port</c>, never the password.</summary>

@@ -24,8 +24,10 @@ public sealed record ProbeThresholds
 /// <summary>One Patroni member to probe: its REST API and, when known, a connection string to its PostgreSQL.</summary>
 /// <param name="Name">Patroni's member name, or null to learn it from the member (CLI).</param>
 /// <param name="RestUrl">Base URL of its Patroni REST API.</param>
-/// <param name="ConnectionString">Superuser (or pg_monitor) connection string to its PostgreSQL, or null.</param>
-public sealed record MemberEndpoint(string? Name, Uri RestUrl, string? ConnectionString);
+/// <param name="ConnectionString">A <c>pg_monitor</c> (or superuser) connection string to its PostgreSQL, or null.</param>
+/// <param name="DataSource">The service's data source for it (Aspire.Npgsql, keyed by member name: its metrics and
+/// traces reach the dashboard); null: the probe makes one from <paramref name="ConnectionString"/> (the CLI).</param>
+public sealed record MemberEndpoint(string? Name, Uri RestUrl, string? ConnectionString, Npgsql.NpgsqlDataSource? DataSource = null);
 
 /// <summary>What one probe talks to.</summary>
 public sealed record ProbeTargets

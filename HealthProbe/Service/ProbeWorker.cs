@@ -1,11 +1,13 @@
 using HaStack.HealthProbe.Model;
 using HaStack.HealthProbe.Probing;
+using Npgsql;
 
 namespace HaStack.HealthProbe.Service;
 
 /// <summary>Runs one <see cref="ClusterProbe"/> cycle every interval and publishes the report, metrics and change logs.</summary>
 internal sealed partial class ProbeWorker(
     ProbeSettings settings,
+    IServiceProvider services,
     IHttpClientFactory httpClientFactory,
     ProbeState state,
     ProbeMetrics metrics,
@@ -15,7 +17,12 @@ internal sealed partial class ProbeWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var probe = new ClusterProbe(settings.Targets, settings.Thresholds, httpClientFactory.CreateClient(HttpClientName));
+        // Each member's SQL goes through its keyed Aspire.Npgsql data source (registered in Program.cs).
+        var targets = settings.Targets with
+        {
+            Members = settings.Targets.Members.Select(m => m with { DataSource = m.Name is null ? null : services.GetKeyedService<NpgsqlDataSource>(m.Name) }).ToList(),
+        };
+        await using var probe = new ClusterProbe(targets, settings.Thresholds, httpClientFactory.CreateClient(HttpClientName));
         var changes = new ProbeChangeLog(logger, settings.Thresholds);
         using var timer = new PeriodicTimer(settings.Interval);
         LogStarting(logger, settings.Targets.Members.Count, settings.Interval.TotalSeconds);
