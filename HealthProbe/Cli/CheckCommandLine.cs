@@ -50,11 +50,11 @@ internal sealed class CheckCommandLine
         CustomParser = ValidDsn,
     };
 
-    public Option<IReadOnlyList<Uri>> PgBouncer { get; } = new("--pgbouncer")
+    public Option<Uri?> PgBouncer { get; } = new("--pgbouncer")
     {
-        Description = "URL of PgBouncer's Prometheus exporter (/metrics), whose pools are read; without it PgBouncer is not checked.",
+        Description = "URL of PgBouncer's Prometheus exporter (e.g. http://host:9127/metrics), whose pools are read; without it PgBouncer is not checked.",
         HelpName = "exporter metrics URL",
-        CustomParser = Urls,
+        CustomParser = Url,
     };
 
     public Option<IReadOnlyList<Uri>> Etcd { get; } = new("--etcd")
@@ -90,7 +90,7 @@ internal sealed class CheckCommandLine
         {
             Members = urls.Select((u, i) => new MemberEndpoint(null, u, perMember[i])).ToList(),
             FallbackConnectionString = fallback,
-            PgBouncerMetrics = result.GetValue(PgBouncer) is [var pgbouncer, ..] ? pgbouncer : null,
+            PgBouncerMetrics = result.GetValue(PgBouncer),
             Etcd = (result.GetValue(Etcd) ?? []).Select(u => (u.Authority, u)).ToList(),
             RequestTimeout = timeout,
         };
@@ -103,6 +103,19 @@ internal sealed class CheckCommandLine
     }
 
     private static string OptionName(ArgumentResult result) => result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;
+
+    /// <summary>One http(s) URL, taken as given (no slash appended: it names a page, not a base).</summary>
+    private static Uri? Url(ArgumentResult result)
+    {
+        var text = result.Tokens[0].Value.Trim();
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        {
+            return uri;
+        }
+
+        result.AddError($"{OptionName(result)}: '{text}' is not an http(s) URL");
+        return null;
+    }
 
     private static IReadOnlyList<Uri> Urls(ArgumentResult result)
     {
