@@ -116,6 +116,39 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
     }
 
     [Fact]
+    public async Task DashboardNestsTheNodesUnderTheirClusterAndTheEtcdMembersUnderEtcdInABrowser()
+    {
+        using var cts = new CancellationTokenSource(Timeouts.Scaled(120));
+        await using var browser = await DashboardBrowser.OpenAsync(cluster.App, cluster.NodeNames[0], cts.Token);
+        var page = browser.Page;
+        ILocator NameCell(string resource) => page.Locator(".resources-name-container")
+            .Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^\\s*{resource}\\s*$") });
+        try
+        {
+            // A child's name is indented one level under its parent; the parent has the toggle a person clicks.
+            foreach (var (parent, children) in new[] { ("pg", cluster.NodeNames.ToArray()), ("etcd", new[] { "etcd-1", "etcd-2", "etcd-3" }) })
+            {
+                await Assertions.Expect(NameCell(parent)).ToHaveAttributeAsync("style", new System.Text.RegularExpressions.Regex("margin-left: 0px"));
+                foreach (var child in children)
+                {
+                    await Assertions.Expect(NameCell(child)).ToHaveAttributeAsync("style", new System.Text.RegularExpressions.Regex("margin-left: 16px"));
+                }
+            }
+
+            // Collapsing the cluster hides its nodes, and only them; expanding shows them again.
+            await NameCell("pg").GetByRole(AriaRole.Button, new() { Name = "Toggle nesting" }).ClickAsync();
+            await Assertions.Expect(NameCell(cluster.NodeNames[0])).ToHaveCountAsync(0);
+            await Assertions.Expect(NameCell("etcd-1")).ToBeVisibleAsync();
+            await NameCell("pg").GetByRole(AriaRole.Button, new() { Name = "Toggle nesting" }).ClickAsync();
+            await Assertions.Expect(NameCell(cluster.NodeNames[0])).ToBeVisibleAsync();
+        }
+        catch (PlaywrightException ex)
+        {
+            throw new Xunit.Sdk.XunitException($"the dashboard does not nest the nodes under their cluster ({ex.Message}); screenshot: {await browser.ScreenshotAsync("dashboard-nesting")}");
+        }
+    }
+
+    [Fact]
     public async Task ThousandTransactionsWithPreparedAndAutoPreparedCommandsRunThroughAppWithoutAnError()
     {
         var connectionString = new NpgsqlConnectionStringBuilder(await cluster.GetConnectionStringAsync("app"))
