@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace HaStack.FailoverDrill.Drills;
+
+/// <summary>
+/// What the drill reads back from the cluster after the failover (the verify and rejoin phases): the writes the new
+/// leader stored, whether the old leader streams again, and how many nodes accept writes.
+/// </summary>
+internal sealed class DrillVerification(DrillTarget target, DrillSettings settings, ILogger logger)
+{
+    /// <summary>
+    /// Verify phase: the ledger checked against what the new leader stored, read through the last client path (the
+    /// direct one if there is one: it follows the leader).
+    /// </summary>
+    public async Task<DrillReport> VerifyWritesAsync(DrillRun run, DrillReport report, Activity? phase, CancellationToken ct)
+    {
+        var stored = await ReadStoredWritesAsync(run.Paths[^1].Source, run.Id, ct).ConfigureAwait(false);
+        var check = LedgerChecker.Check(run.Ledger.Snapshot(), stored);
+        phase?.SetTag("drill.lost", check.Lost.Count);
+        phase?.SetTag("drill.unknown", check.Unknown);
+        var lostByPath = check.Lost.GroupBy(k => k.Path).ToDictionary(g => g.Key, g => g.Count());
+        var measured = report.Paths;
+        report = report with
+        {
+            Check = check,
+            Paths = [.. measured.Select(p => p with { Lost = lostByPath.GetValueOrDefault(p.Path) })],
+            NewLeaderAcceptsWrites = measured.All(p => p.RtoSeconds is not null),
+        };
+        if (report.TimelineBefore is { } before && report.TimelineAfter is { } after && after != before + 1)
+        {
+            run.Notes.Add($"timeline moved from {before} to {after}, not by exactly one");
+        }
+
+        return report;
+    }
+
+    /// <summary>Rejoin phase, once the fault is recovered: the old leader streaming again, and how many primaries there are.</summary>
+    public async Task<DrillReport> VerifyRejoinAsync(DrillRun run, DrillReport report, TimeSpan injectedAt, Activity? phase, CancellationToken ct)
+    {
+        var streaming = await WaitForRejoinAsync(run.Patroni, run.OldLeader, run.Precondition.Config.SynchronousMode, ct).ConfigureAwait(false);
+        var rejoin = streaming ? DrillMeasurement.Since(run.Clock.Elapsed, injectedAt) : null;
+        var writable = await CountWritablePrimariesAsync(run.Patroni, run.Notes, ct).ConfigureAwait(false);
+        phase?.SetTag("drill.rejoin_seconds", rejoin);
+        report = report with
+        {
+            OldLeaderStreaming = streaming,
+            WritablePrimaries = writable,
+            Timing = report.Timing! with { RejoinSeconds = rejoin },
+        };
+        if (!streaming)
+        {
+            run.Notes.Add($"{run.OldLeader} did not stream from the new leader within {settings.Rejoin.TotalSeconds:0} s");
+        }
+
+        return report;
+    }
+
+    /// <summary>Every write of the run, read from a primary (the multi-host path if there is one: it follows the leader).</summary>
+    private async Task<List<WriteKey>> ReadStoredWritesAsync(NpgsqlDataSource source, string runId, CancellationToken ct)
+    {
+        List<WriteKey>? stored = null;
+        await DrillPolling.WaitForAsync("reading the drill's writes from the new leader", TimeSpan.FromSeconds(30), async () =>
+        {
+            stored = await TryReadStoredWritesAsync(source, runId, ct).ConfigureAwait(false);
+            return stored is not null;
+        }, ct).ConfigureAwait(false);
+        return stored!;
+    }
+
+    /// <summary>True once the old leader streams from the new one (and, in synchronous mode, a sync standby exists).</summary>
+    private async Task<bool> WaitForRejoinAsync(PatroniClient patroni, string oldLeader, bool synchronous, CancellationToken ct)
+    {
+        try
+        {
+            await DrillPolling.WaitForAsync($"{oldLeader} streams again", settings.Rejoin,
+                () => HasRejoinedAsync(patroni, oldLeader, synchronous, ct), ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Nodes that accept writes: Patroni's leader count, and, where the direct path names every host, PostgreSQL's own
+    /// answer per host (the stronger evidence: a node Patroni lost track of would show here).
+    /// </summary>
+    private async Task<int> CountWritablePrimariesAsync(PatroniClient patroni, List<string> notes, CancellationToken ct)
+    {
+        var cluster = await patroni.GetClusterAsync(ct).ConfigureAwait(false);
+        if (target.DirectConnectionString is not { } direct)
+        {
+            return cluster.LeaderCount;
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(direct);
+        var hosts = (builder.Host ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var writable = 0;
+        foreach (var host in hosts)
+        {
+            if (await IsWritableAsync(direct, host, notes, ct).ConfigureAwait(false))
+            {
+                writable++;
+            }
+        }
+
+        if (writable != cluster.LeaderCount)
+        {
+            notes.Add($"PostgreSQL reports {writable} writable nodes, Patroni {cluster.LeaderCount} leader(s)");
+        }
+
+        return Math.Max(writable, cluster.LeaderCount);
+    }
+
+    /// <summary>The run's writes as a primary stores them; null while the source reaches a server in recovery or fails.</summary>
+    private async Task<List<WriteKey>?> TryReadStoredWritesAsync(NpgsqlDataSource source, string runId, CancellationToken ct)
+    {
+        try
+        {
+            await using var connection = await source.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using (var check = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection))
+            {
+                if (await check.ExecuteScalarAsync(ct).ConfigureAwait(false) is true)
+                {
+                    return null;
+                }
+            }
+
+            await using var command = new NpgsqlCommand($"SELECT path, seq FROM {LoadGenerator.Table} WHERE run_id = $1", connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = runId });
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            var rows = new List<WriteKey>();
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                rows.Add(new WriteKey(reader.GetString(0), reader.GetInt64(1)));
+            }
+
+            return rows;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
+        {
+            logger.LogDebug("Reading writes failed: {Error}", ex.Message);
+            return null;
+        }
+    }
+
+    private static async Task<bool> HasRejoinedAsync(PatroniClient patroni, string oldLeader, bool synchronous, CancellationToken ct)
+    {
+        try
+        {
+            var primary = await patroni.GetPrimaryStatusAsync(ct).ConfigureAwait(false);
+            if (primary?.Replication?.Any(r => r.ApplicationName == oldLeader && r.State == "streaming") != true)
+            {
+                return false;
+            }
+
+            var cluster = await patroni.GetClusterAsync(ct).ConfigureAwait(false);
+            return !synchronous || cluster.Members.Any(m => m.IsSyncStandby && m.IsRunning);
+        }
+        catch (PatroniApiException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>PostgreSQL's own answer for one host of the direct path; a host that does not answer gets a note.</summary>
+    private static async Task<bool> IsWritableAsync(string direct, string host, List<string> notes, CancellationToken ct)
+    {
+        var single = new NpgsqlConnectionStringBuilder(direct)
+        {
+            Host = host,
+            TargetSessionAttributes = "any",
+            Pooling = false,
+            Timeout = 3,
+            CommandTimeout = 3,
+        };
+        var writable = false;
+        try
+        {
+            await using var connection = new NpgsqlConnection(single.ConnectionString);
+            await connection.OpenAsync(ct).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand("SELECT NOT pg_is_in_recovery()", connection);
+            writable = await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
+        {
+            notes.Add($"host {host} did not answer the primary check: {ex.GetBaseException().Message}");
+        }
+
+        return writable;
+    }
+}
