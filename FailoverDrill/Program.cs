@@ -17,7 +17,7 @@ if ((args.Length > 0 && !args[0].StartsWith('-')) || args is ["--help" or "-h" o
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults(DrillMetrics.Name);
-builder.Services.AddDrillService(builder.Configuration);
+builder.AddDrillService();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -24,7 +24,8 @@ internal static class DrillCleanup
         }
 
         await DeleteRowsAsync(paths[0].Source, runId, notes, cts.Token).ConfigureAwait(false);
-        foreach (var (_, source) in paths)
+        // The service's data sources belong to its container (Aspire.Npgsql); only the ones this run made are closed.
+        foreach (var (_, source) in paths.Where(p => p.Source != target.PooledDataSource && p.Source != target.DirectDataSource))
         {
             await source.DisposeAsync().ConfigureAwait(false);
         }

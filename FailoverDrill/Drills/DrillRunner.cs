@@ -90,6 +90,8 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
     private async Task<DrillReport> RunPhasesAsync(DrillRun run, DrillReport report, CancellationToken ct)
     {
         LoadGenerator? load = null;
+        CancellationTokenSource? monitorStop = null;
+        Task? monitorTask = null;
         var injected = false;
         var recovered = false;
         try
@@ -107,9 +109,9 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
                 phase?.SetTag("drill.writes", run.Ledger.Snapshot().Count);
             }
 
-            using var monitorStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            monitorStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var monitor = new FailoverMonitor(Http, target.PatroniUrls, run.OldLeader, run.Clock, settings.PollInterval);
-            var monitorTask = monitor.RunAsync(monitorStop.Token);
+            monitorTask = monitor.RunAsync(monitorStop.Token);
             TimeSpan injectedAt;
             using (var phase = _source.StartActivity("inject"))
             {
@@ -154,6 +156,14 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         }
         finally
         {
+            // A drill that failed before its measure phase must not leave the monitor polling Patroni.
+            if (monitorStop is not null)
+            {
+                await monitorStop.CancelAsync().ConfigureAwait(false);
+                await (monitorTask ?? Task.CompletedTask).ConfigureAwait(false);
+                monitorStop.Dispose();
+            }
+
             using (_source.StartActivity("cleanup"))
             {
                 await DrillCleanup.RunAsync(target, load, run.Injector, injected && !recovered, run.OldLeader, run.Paths, run.Id, run.Notes).ConfigureAwait(false);
@@ -232,13 +242,20 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         RetryTimeout = pre.RetryTimeout,
     };
 
-    /// <summary>A data source per client path: the pooled one first (setup and cleanup use it), the direct one last if there is one.</summary>
+    /// <summary>
+    /// A data source per client path: the pooled one first (setup and cleanup use it), the direct one last if there is
+    /// one. The service's come from Aspire.Npgsql (<see cref="DrillTarget.PooledDataSource"/>); otherwise (the command
+    /// line) they are made here, and cleanup disposes them.
+    /// </summary>
     private List<(string Path, NpgsqlDataSource Source)> OpenClientPaths()
     {
-        var paths = new List<(string Path, NpgsqlDataSource Source)> { (PooledPath, LoadGenerator.CreateDataSource(target.PooledConnectionString, settings)) };
+        var paths = new List<(string Path, NpgsqlDataSource Source)>
+        {
+            (PooledPath, target.PooledDataSource ?? LoadGenerator.CreateDataSource(target.PooledConnectionString, settings)),
+        };
         if (target.DirectConnectionString is { } direct)
         {
-            paths.Add((DirectPath, LoadGenerator.CreateDataSource(direct, settings)));
+            paths.Add((DirectPath, target.DirectDataSource ?? LoadGenerator.CreateDataSource(direct, settings)));
         }
 
         return paths;

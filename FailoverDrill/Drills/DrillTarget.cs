@@ -31,6 +31,12 @@ public sealed record DrillTarget(
     IReadOnlyDictionary<string, string>? Containers = null,
     Uri? HealthProbeUrl = null)
 {
+    /// <summary>The service's keyed Aspire.Npgsql data source for <see cref="PooledConnectionString"/> (null: the drill makes one).</summary>
+    public Npgsql.NpgsqlDataSource? PooledDataSource { get; init; }
+
+    /// <summary>The service's keyed Aspire.Npgsql data source for <see cref="DirectConnectionString"/> (null: the drill makes one).</summary>
+    public Npgsql.NpgsqlDataSource? DirectDataSource { get; init; }
+
     /// <summary>The REST credentials for unsafe requests (switchover), when both are known.</summary>
     public PatroniCredentials? Credentials => RestUser is not null && RestPassword is not null ? new(RestUser, RestPassword) : null;
 

@@ -31,16 +31,22 @@ public sealed class LoadGenerator : IAsyncDisposable
     /// <summary>A data source for a client path: multi-host strings follow the primary, as applications would.</summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString, DrillSettings settings)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString)
-        {
-            CommandTimeout = Math.Max(1, (int)Math.Ceiling(settings.WriteTimeout.TotalSeconds)),
-            Timeout = Math.Max(1, Math.Min(5, (int)Math.Ceiling(settings.WriteTimeout.TotalSeconds))),
-            ApplicationName = "hastack-failoverdrill",
-        };
+        var builder = Configure(new NpgsqlConnectionStringBuilder(connectionString), settings);
         var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString);
         return builder.Host?.Contains(',', StringComparison.Ordinal) == true
             ? dataSource.BuildMultiHost().WithTargetSession(TargetSessionAttributes.Primary)
             : dataSource.Build();
+    }
+
+    /// <summary>What a writer's connections are: a write gives up after <see cref="DrillSettings.WriteTimeout"/>, a connect after at most 5 s.</summary>
+    public static NpgsqlConnectionStringBuilder Configure(NpgsqlConnectionStringBuilder builder, DrillSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        builder.CommandTimeout = Math.Max(1, (int)Math.Ceiling(settings.WriteTimeout.TotalSeconds));
+        builder.Timeout = Math.Max(1, Math.Min(5, (int)Math.Ceiling(settings.WriteTimeout.TotalSeconds)));
+        builder.ApplicationName = "hastack-failoverdrill";
+        return builder;
     }
 
     /// <summary>The drill table: no unique key on purpose, so duplicates stay visible to the checker.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using HaStack.FailoverDrill.Drills;
+using Npgsql;
 
 namespace HaStack.FailoverDrill.Service;
 
@@ -7,6 +8,8 @@ namespace HaStack.FailoverDrill.Service;
 public static class DrillServiceExtensions
 {
     public const string SectionName = "Drill";
+    public const string PooledConnectionName = "app";
+    public const string DirectConnectionName = "app-direct";
 
     /// <summary>
     /// Reads the target from <c>ConnectionStrings:app</c>, <c>ConnectionStrings:app-direct</c> and the <c>Drill</c>
@@ -14,15 +17,32 @@ public static class DrillServiceExtensions
     /// <c>StartCommand</c>: argument lists, <c>KillCommand:0</c> the program; <c>Containers</c>: <c>member=container,…</c>;
     /// <c>HealthProbeUrl</c>).
     /// </summary>
-    public static IServiceCollection AddDrillService(this IServiceCollection services, IConfiguration configuration)
+    public static IHostApplicationBuilder AddDrillService(this IHostApplicationBuilder builder)
     {
-        services.AddSingleton(sp => ReadTarget(configuration));
-        services.AddSingleton(new DrillSettings());
+        ArgumentNullException.ThrowIfNull(builder);
+        var (services, configuration) = (builder.Services, builder.Configuration);
+
+        // Both client paths through keyed Aspire.Npgsql data sources (ConnectionStrings:app, :app-direct): Npgsql's
+        // metrics and traces reach the dashboard. Their health checks stay off: the drill refuses, with the reason,
+        // when a path is down.
+        var settings = new DrillSettings();
+        builder.AddKeyedNpgsqlDataSource(PooledConnectionName, s => s.DisableHealthChecks = true, b => LoadGenerator.Configure(b.ConnectionStringBuilder, settings));
+        if (configuration.GetConnectionString(DirectConnectionName) is not null)
+        {
+            builder.AddKeyedNpgsqlDataSource(DirectConnectionName, s => s.DisableHealthChecks = true, b => LoadGenerator.Configure(b.ConnectionStringBuilder, settings));
+        }
+
+        services.AddSingleton(sp => ReadTarget(configuration) with
+        {
+            PooledDataSource = sp.GetRequiredKeyedService<NpgsqlDataSource>(PooledConnectionName),
+            DirectDataSource = sp.GetKeyedService<NpgsqlDataSource>(DirectConnectionName),
+        });
+        services.AddSingleton(settings);
         services.AddSingleton(sp => new DrillMetrics(sp.GetRequiredService<IMeterFactory>().Create(DrillMetrics.Name)));
         services.AddSingleton<DrillCoordinator>();
         // Timeouts are per request (Patroni reads 1.5 s, a switchover 60 s), not the client's.
         services.AddHttpClient(nameof(DrillRunner), http => http.Timeout = Timeout.InfiniteTimeSpan);
-        return services;
+        return builder;
     }
 
     /// <summary>
@@ -70,7 +90,7 @@ public static class DrillServiceExtensions
     private static DrillTarget ReadTarget(IConfiguration configuration)
     {
         var section = configuration.GetSection(SectionName);
-        var pooled = configuration.GetConnectionString("app")
+        var pooled = configuration.GetConnectionString(PooledConnectionName)
                      ?? throw new InvalidOperationException("ConnectionStrings:app is not set: the drill needs the pooled read-write path.");
         var urls = (section["Patroni"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(u => new Uri(u, UriKind.Absolute)).ToList();
@@ -84,7 +104,7 @@ public static class DrillServiceExtensions
         return new DrillTarget(
             urls,
             pooled,
-            configuration.GetConnectionString("app-direct"),
+            configuration.GetConnectionString(DirectConnectionName),
             section["RestUser"],
             section["RestPassword"],
             Hook(section.GetSection("KillCommand")),
