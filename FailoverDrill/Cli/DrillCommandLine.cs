@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.Json;
 using HaStack.FailoverDrill.Drills;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,22 +27,10 @@ public static class DrillCommandLine
         ArgumentNullException.ThrowIfNull(stderr);
 
         var result = new RunCommandLine((options, token) => RunAsync(options, stdout, stderr, token)).Parse(args);
-        if (CommandLineError.Of(result) is { } error)
-        {
-            await stderr.WriteLineAsync($"error: {error} (see --help)").ConfigureAwait(false);
-            return ExitUsage;
-        }
-
         try
         {
-            // The drills, or --help.
-            return await result.InvokeAsync(new InvocationConfiguration
-            {
-                Output = stdout,
-                Error = stderr,
-                EnableDefaultExceptionHandler = false,
-                ProcessTerminationTimeout = null,
-            }, ct).ConfigureAwait(false);
+            // The drills, or --help; a bad command line is one line and exit code 2.
+            return await CommandLineInvocation.InvokeAsync(result, stdout, stderr, "error: ", ExitUsage, "run", ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -60,7 +47,7 @@ public static class DrillCommandLine
         ArgumentNullException.ThrowIfNull(args);
         var commandLine = new RunCommandLine((_, _) => Task.FromResult(ExitPassed));
         var result = commandLine.Parse(["run", .. args]);
-        return CommandLineError.Of(result) is { } error ? throw new CommandLineException(error) : commandLine.Bind(result);
+        return CommandLineError.Of(result, "run") is { } error ? throw new CommandLineException(error) : commandLine.Bind(result);
     }
 
     private static async Task<int> RunAsync(RunOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct)

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.Json;
 using HaStack.HealthProbe.Model;
 using HaStack.HealthProbe.Probing;
@@ -25,20 +24,8 @@ public static class CheckCommand
         ArgumentNullException.ThrowIfNull(stderr);
 
         var result = new CheckCommandLine((options, token) => CheckAsync(options, stdout, stderr, token)).Parse(args);
-        if (CommandLineError.Of(result) is { } error)
-        {
-            await stderr.WriteLineAsync($"healthprobe: {error} (see --help)").ConfigureAwait(false);
-            return ExitCouldNotCheck;
-        }
-
-        // The check itself, or --help.
-        return await result.InvokeAsync(new InvocationConfiguration
-        {
-            Output = stdout,
-            Error = stderr,
-            EnableDefaultExceptionHandler = false,
-            ProcessTerminationTimeout = null,
-        }, ct).ConfigureAwait(false);
+        // The check itself, or --help; a bad command line is one line and exit code 3.
+        return await CommandLineInvocation.InvokeAsync(result, stdout, stderr, "healthprobe: ", ExitCouldNotCheck, command: null, ct).ConfigureAwait(false);
     }
 
     private static async Task<int> CheckAsync(CheckArguments options, TextWriter stdout, TextWriter stderr, CancellationToken ct)

@@ -1,3 +1,4 @@
+using HaStack.CommandLine;
 using HaStack.FailoverDrill.Cli;
 using HaStack.FailoverDrill.Drills;
 using Spectre.Console;

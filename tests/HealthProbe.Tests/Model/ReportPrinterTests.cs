@@ -1,3 +1,4 @@
+using HaStack.CommandLine;
 using HaStack.HealthProbe.Cli;
 using HaStack.HealthProbe.Model;
 using HaStack.HealthProbe.Probing;

@@ -1,12 +1,12 @@
 using Spectre.Console;
 
-namespace HaStack.HealthProbe.Cli;
+namespace HaStack.CommandLine;
 
 /// <summary>
 /// The Spectre console a report is written to: colors only when the writer is this process's own terminal, neither
 /// <c>--no-color</c> given nor <c>NO_COLOR</c> set (to anything); otherwise plain text without a single ANSI escape.
 /// </summary>
-internal static class ReportConsole
+public static class ReportConsole
 {
     /// <summary>Width for a pipe or file: wide enough that no line of a report is wrapped.</summary>
     private const int UnwrappedWidth = 4096;
