@@ -1,5 +1,7 @@
 using HaStack.AppHost;
 using HaStack.AppHost.Etcd;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Aspire.Hosting;
 
@@ -63,6 +65,43 @@ public static class EtcdBuilderExtensions
             cluster.Resource.Add(member);
         }
 
+        // The cluster has no process of its own: its state is its members' quorum, as their health checks see it.
+        builder.Eventing.Subscribe<InitializeResourceEvent>(cluster.Resource, (e, ct) =>
+        {
+            var stopping = e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            _ = Task.Run(() => FollowQuorumAsync(cluster.Resource, e.Notifications, stopping), stopping);
+            return Task.CompletedTask;
+        });
         return cluster;
+    }
+
+    /// <summary>Publishes <c>Running</c> while more than half the members are healthy, else <c>No quorum</c>.</summary>
+    private static async Task FollowQuorumAsync(EtcdClusterResource cluster, ResourceNotificationService notifications, CancellationToken ct)
+    {
+        string? published = null;
+        var hadQuorum = false;
+        while (!ct.IsCancellationRequested)
+        {
+            var healthy = cluster.Members.Count(m => notifications.TryGetCurrentState(m.Resource.Name, out var state)
+                                                     && state.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy);
+            hadQuorum |= healthy * 2 > cluster.Members.Count;
+            var (text, style) = healthy * 2 > cluster.Members.Count
+                ? (KnownResourceStates.Running, KnownResourceStateStyles.Success)
+                : (hadQuorum ? "No quorum" : KnownResourceStates.Starting, KnownResourceStateStyles.Warn);
+            if (text != published)
+            {
+                published = text;
+                await notifications.PublishUpdateAsync(cluster, s => s with { State = new ResourceStateSnapshot(text, style) }).ConfigureAwait(false);
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@ using HaStack.AppHost.HealthChecks;
 using HaStack.AppHost.Patroni;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 
 namespace Aspire.Hosting;
 
@@ -101,7 +102,15 @@ public static class PatroniBuilderExtensions
             cluster.Resource.Add(node);
         }
 
-        builder.Services.AddHostedService<PatroniRoleWatcher>();
+        // The cluster has no process of its own: when Aspire initialises it, start following Patroni (roles, timing,
+        // the cluster's state), for as long as the AppHost runs. Resources that wait for the cluster rely on it.
+        builder.Eventing.Subscribe<InitializeResourceEvent>(cluster.Resource, (e, ct) =>
+        {
+            var watcher = ActivatorUtilities.CreateInstance<PatroniRoleWatcher>(e.Services);
+            var stopping = e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            _ = Task.Run(() => watcher.RunAsync(stopping), stopping);
+            return Task.CompletedTask;
+        });
         return cluster;
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using HaStack.Patroni;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace HaStack.AppHost.Patroni;
@@ -16,7 +15,7 @@ internal sealed class PatroniRoleWatcher(
     DistributedApplicationModel model,
     ResourceNotificationService notifications,
     IHttpClientFactory httpClientFactory,
-    ILogger<PatroniRoleWatcher> logger) : BackgroundService
+    ILogger<PatroniRoleWatcher> logger)
 {
     public const string TimelinePropertyName = "patroni.timeline";
     public const string TimingPropertyName = "patroni.timing";
@@ -24,7 +23,24 @@ internal sealed class PatroniRoleWatcher(
     private static readonly TimeSpan s_interval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_configInterval = TimeSpan.FromSeconds(15);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Follows Patroni until <paramref name="stoppingToken"/> (the AppHost's shutdown) is cancelled.</summary>
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await WatchAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // Without this the dashboard would silently stop following Patroni.
+            logger.LogError(ex, "The Patroni role watcher stopped: the dashboard no longer follows roles");
+        }
+    }
+
+    private async Task WatchAsync(CancellationToken stoppingToken)
     {
         var nodes = model.Resources.OfType<PatroniNodeResource>().ToArray();
         if (nodes.Length == 0)
@@ -33,10 +49,12 @@ internal sealed class PatroniRoleWatcher(
         }
 
         // Endpoints are allocated once a node's container runs; until then there is nothing to ask.
+        logger.LogInformation("Following Patroni's roles once {Node} runs", nodes[0].Name);
         await notifications.WaitForResourceAsync(nodes[0].Name, KnownResourceStates.Running, stoppingToken).ConfigureAwait(false);
+        logger.LogInformation("Following Patroni's roles on {Nodes}", string.Join(", ", nodes.Select(n => n.Name)));
 
-        var patroni = new PatroniClient(httpClientFactory.CreateClient(nameof(PatroniRoleWatcher)),
-            [.. nodes.Select(n => new Uri(n.RestEndpoint.Url + "/"))], requestTimeout: TimeSpan.FromSeconds(1));
+        var http = httpClientFactory.CreateClient(nameof(PatroniRoleWatcher));
+        PatroniClient? patroni = null;
         var cluster = model.Resources.OfType<PatroniClusterResource>().FirstOrDefault();
         string? publishedCluster = null;
         var published = new Dictionary<string, string>();
@@ -44,6 +62,20 @@ internal sealed class PatroniRoleWatcher(
         string? publishedConfig = null;
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Ask the nodes whose endpoints exist so far (a node may start later, or never).
+            var urls = nodes.Where(n => n.RestEndpoint.EndpointAnnotation.AllocatedEndpoint is not null)
+                .Select(n => new Uri(n.RestEndpoint.Url + "/")).ToList();
+            if (urls.Count == 0)
+            {
+                await Task.Delay(s_interval, stoppingToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (patroni is null || patroni.Nodes.Count != urls.Count)
+            {
+                patroni = new PatroniClient(http, urls, requestTimeout: TimeSpan.FromSeconds(1));
+            }
+
             if (DateTime.UtcNow - configReadAt > s_configInterval
                 && await ReadAsync(patroni.GetConfigAsync, "config", stoppingToken).ConfigureAwait(false) is { } config)
             {

@@ -136,10 +136,10 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
             }
 
             // Collapsing the cluster hides its nodes, and only them; expanding shows them again.
-            await NameCell("pg").GetByRole(AriaRole.Button, new() { Name = "Toggle nesting" }).ClickAsync();
+            await NameCell("pg").Locator("fluent-button[aria-label='Toggle nesting']").ClickAsync();
             await Assertions.Expect(NameCell(cluster.NodeNames[0])).ToHaveCountAsync(0);
             await Assertions.Expect(NameCell("etcd-1")).ToBeVisibleAsync();
-            await NameCell("pg").GetByRole(AriaRole.Button, new() { Name = "Toggle nesting" }).ClickAsync();
+            await NameCell("pg").Locator("fluent-button[aria-label='Toggle nesting']").ClickAsync();
             await Assertions.Expect(NameCell(cluster.NodeNames[0])).ToBeVisibleAsync();
         }
         catch (PlaywrightException ex)
