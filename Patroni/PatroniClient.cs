@@ -122,6 +122,33 @@ public sealed class PatroniClient(HttpClient http, IReadOnlyList<Uri>? nodes = n
     }
 
     /// <summary>
+    /// Maintenance mode on or off (<c>PATCH /config</c> with <c>{"pause": true}</c> or <c>null</c>, basic auth), as
+    /// <c>patronictl pause</c> and <c>resume</c> do, through the first of <see cref="Nodes"/> that answers.
+    /// </summary>
+    public async Task SetMaintenanceModeAsync(bool paused, CancellationToken ct)
+    {
+        var body = paused ? "{\"pause\":true}" : "{\"pause\":null}";
+        PatroniApiException? last = null;
+        foreach (var node in Ordered())
+        {
+            try
+            {
+                await SendAsync(node, "config", () => Authorized(new HttpRequestMessage(HttpMethod.Patch, new Uri(node, "config"))
+                {
+                    Content = new StringContent(body, Encoding.UTF8, "application/json"),
+                }), _timeout * 4, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (PatroniApiException ex) when (ex.Failure == PatroniFailure.Unreachable)
+            {
+                last = ex;
+            }
+        }
+
+        throw new PatroniApiException($"no Patroni node accepted PATCH /config ({last?.Message})", PatroniFailure.Unreachable, last);
+    }
+
+    /// <summary>
     /// <c>POST /switchover</c> (basic auth) through the first of <see cref="Nodes"/> that answers: Patroni moves the
     /// leader lock and answers when done. Returns Patroni's message.
     /// </summary>
@@ -135,20 +162,10 @@ public sealed class PatroniClient(HttpClient http, IReadOnlyList<Uri>? nodes = n
         {
             try
             {
-                return await SendAsync(node, "switchover", () =>
+                return await SendAsync(node, "switchover", () => Authorized(new HttpRequestMessage(HttpMethod.Post, new Uri(node, "switchover"))
                 {
-                    var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, "switchover"))
-                    {
-                        Content = new StringContent(body, Encoding.UTF8, "application/json"),
-                    };
-                    if (credentials is not null)
-                    {
-                        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-                            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.User}:{credentials.Password}")));
-                    }
-
-                    return request;
-                }, SwitchoverTimeout, ct).ConfigureAwait(false);
+                    Content = new StringContent(body, Encoding.UTF8, "application/json"),
+                }), SwitchoverTimeout, ct).ConfigureAwait(false);
             }
             catch (PatroniApiException ex) when (ex.Failure == PatroniFailure.Unreachable)
             {
@@ -201,6 +218,18 @@ public sealed class PatroniClient(HttpClient http, IReadOnlyList<Uri>? nodes = n
 
         throw new PatroniApiException($"no Patroni REST API answered GET /{path} at {string.Join(", ", Nodes)} ({last?.Message})",
             PatroniFailure.Unreachable, last);
+    }
+
+    /// <summary>Adds the REST credentials (basic auth), when this client has them, to an unsafe request.</summary>
+    private HttpRequestMessage Authorized(HttpRequestMessage request)
+    {
+        if (credentials is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.User}:{credentials.Password}")));
+        }
+
+        return request;
     }
 
     private IEnumerable<Uri> Ordered() => Nodes.Skip(_preferred).Concat(Nodes.Take(_preferred));

@@ -119,18 +119,7 @@ WriteSection(resultsPath);
 Console.Error.WriteLine("[bench] done; section written to " + resultsPath);
 return 0;
 
-async Task SetMaintenanceModeAsync(bool paused)
-{
-    var leader = (await StatusAsync()).GetProperty("leader").GetString()!;
-    using var request = new HttpRequestMessage(HttpMethod.Patch, new Uri(cluster.GetEndpoint(leader, "patroni"), "/config"))
-    {
-        Content = new StringContent(paused ? "{\"pause\":true}" : "{\"pause\":null}", Encoding.UTF8, "application/json"),
-    };
-    var credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes($"patroni:{await cluster.GetParameterAsync("patroni-rest-password")}"));
-    request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", credentials);
-    using var response = await http.SendAsync(request);
-    response.EnsureSuccessStatusCode();
-}
+Task SetMaintenanceModeAsync(bool paused) => cluster.Patroni.SetMaintenanceModeAsync(paused, default);
 
 async Task<JsonElement> StatusAsync() => await status.GetFromJsonAsync<JsonElement>("/status");
 

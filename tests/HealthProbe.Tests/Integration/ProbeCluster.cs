@@ -20,19 +20,7 @@ public class ProbeCluster : HaStackCluster
     }
 
     /// <summary>Patroni's maintenance mode on or off (<c>PATCH /config {"pause": …}</c>, authenticated), as <c>patronictl pause</c> does.</summary>
-    public async Task SetMaintenanceModeAsync(bool paused)
-    {
-        var leader = await LeaderAsync(default) ?? NodeNames[0];
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        using var request = new HttpRequestMessage(HttpMethod.Patch, new Uri(GetEndpoint(leader, "patroni"), "/config"))
-        {
-            Content = new StringContent(paused ? "{\"pause\":true}" : "{\"pause\":null}", System.Text.Encoding.UTF8, "application/json"),
-        };
-        var credentials = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"patroni:{await GetParameterAsync("patroni-rest-password")}"));
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", credentials);
-        using var response = await http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-    }
+    public Task SetMaintenanceModeAsync(bool paused) => Patroni.SetMaintenanceModeAsync(paused, default);
 
     /// <summary>The engine's name of a node's container.</summary>
     public string ContainerOf(string node) =>
