@@ -51,21 +51,42 @@ public class ControlEndpointTests(DrillCluster cluster)
     {
         // The drill service's own listeners, as the AppHost declares them: control on localhost, metrics beyond.
         var drill = cluster.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>().Single(r => r.Name == "failoverdrill");
-        var control = drill.GetEndpoint("http");
-        Assert.Equal("localhost", control.EndpointAnnotation.TargetHost);
+        Assert.Equal("localhost", drill.GetEndpoint("http").EndpointAnnotation.TargetHost);
         Assert.Equal("0.0.0.0", drill.GetEndpoint("metrics").EndpointAnnotation.TargetHost);
 
-        // What listens on the control ports (the service's and Aspire's proxy in front of it), and on every port that
-        // changes the cluster: Patroni's REST APIs. Each only on loopback.
-        var controlTargetPort = int.Parse(await control.Property(EndpointProperty.TargetPort).GetValueAsync() ?? "0");
-        var ports = new List<(string What, int Port)> { ("drill service", controlTargetPort), ("drill proxy", cluster.DrillService.Port) };
-        ports.AddRange(cluster.PatroniUrls.Select(kv => ($"{kv.Key} REST API", kv.Value.Port)));
+        // What the drill service's own processes listen on (read from /proc, not from what Aspire was told): one port
+        // beyond loopback, which serves metrics and refuses drills even with the secret; every other port on loopback.
         var listeners = ListeningSockets();
+        var drillSockets = SocketInodesOfProcessTree(ProcessIdOf("failoverdrill"));
+        var drillListeners = listeners.Where(l => drillSockets.Contains(l.Inode)).ToList();
+        var metricsPort = Assert.Single(drillListeners.Where(l => !IsLoopback(l.Address)).Select(l => l.Port).Distinct());
+        using var secret = await cluster.CreateControlClientAsync();
+        using (var metricsOnly = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") })
+        {
+            Assert.Contains("hastack_drill_", await metricsOnly.GetStringAsync("/metrics"));
+            using var drillThere = new HttpRequestMessage(HttpMethod.Post, "/drills/crash?wait=true");
+            drillThere.Headers.Authorization = secret.DefaultRequestHeaders.Authorization;
+            Assert.Equal(HttpStatusCode.NotFound, (await metricsOnly.SendAsync(drillThere)).StatusCode);
+        }
+
+        var controlPorts = drillListeners.Where(l => l.Port != metricsPort).Select(l => l.Port).Distinct().ToList();
+        Assert.NotEmpty(controlPorts);
+        foreach (var port in controlPorts)
+        {
+            Assert.All(drillListeners.Where(l => l.Port == port), l => Assert.True(IsLoopback(l.Address), $"drill control port {port} is bound to {l.Address}"));
+            using var unauthenticated = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            Assert.Equal(HttpStatusCode.Unauthorized, (await unauthenticated.PostAsync("/drills/crash?wait=true", content: null)).StatusCode);
+        }
+
+        // Aspire's proxy in front of the control API, and Patroni's REST APIs (switchover, restart): loopback only.
+        var ports = controlPorts.Select(p => ("drill service", p)).ToList();
+        ports.Add(("drill proxy", cluster.DrillService.Port));
+        ports.AddRange(cluster.PatroniUrls.Select(kv => ($"{kv.Key} REST API", kv.Value.Port)));
         foreach (var (what, port) in ports)
         {
             var bound = listeners.Where(l => l.Port == port).ToList();
             Assert.True(bound.Count > 0, $"nothing listens on {what} port {port}");
-            Assert.All(bound, l => Assert.True(IPAddress.IsLoopback(l.Address.IsIPv4MappedToIPv6 ? l.Address.MapToIPv4() : l.Address), $"{what} port {port} is bound to {l.Address}"));
+            Assert.All(bound, l => Assert.True(IsLoopback(l.Address), $"{what} port {port} is bound to {l.Address}"));
         }
 
         // And a connection from another of this host's addresses is refused outright.
@@ -89,10 +110,66 @@ public class ControlEndpointTests(DrillCluster cluster)
         }
     }
 
-    /// <summary>Every listening TCP socket on this host, from <c>/proc/net/tcp</c> and <c>/proc/net/tcp6</c>.</summary>
-    private static List<(IPAddress Address, int Port)> ListeningSockets()
+    private static bool IsLoopback(IPAddress address) => IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
+
+    /// <summary>The process id Aspire reports for a project resource (<c>dotnet run</c>; the service is its child).</summary>
+    private int ProcessIdOf(string resource) =>
+        cluster.App.ResourceNotifications.TryGetCurrentState(resource, out var state)
+        && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value?.ToString() is { } pid
+            ? int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"{resource} has no process id");
+
+    /// <summary>Socket inodes held open by a process and all its descendants (<c>/proc/*/stat</c> parents, <c>/proc/*/fd</c>).</summary>
+    private static HashSet<long> SocketInodesOfProcessTree(int root)
     {
-        var result = new List<(IPAddress, int)>();
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.GetDirectories("/proc").Select(Path.GetFileName).Where(d => int.TryParse(d, out _)))
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{dir}/stat");
+                parents[int.Parse(dir!)] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        var tree = new HashSet<int> { root };
+        for (var grew = true; grew;)
+        {
+            grew = false;
+            foreach (var (pid, parent) in parents)
+            {
+                grew |= tree.Contains(parent) && tree.Add(pid);
+            }
+        }
+
+        var inodes = new HashSet<long>();
+        foreach (var pid in tree)
+        {
+            try
+            {
+                foreach (var fd in Directory.GetFiles($"/proc/{pid}/fd"))
+                {
+                    if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
+                    {
+                        inodes.Add(long.Parse(target[8..^1]));
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return inodes;
+    }
+
+    /// <summary>Every listening TCP socket on this host, from <c>/proc/net/tcp</c> and <c>/proc/net/tcp6</c>.</summary>
+    private static List<(IPAddress Address, int Port, long Inode)> ListeningSockets()
+    {
+        var result = new List<(IPAddress, int, long)>();
         foreach (var file in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
         {
             foreach (var line in File.ReadLines(file).Skip(1))
@@ -111,7 +188,7 @@ public class ControlEndpointTests(DrillCluster cluster)
                     Array.Reverse(bytes, i, 4);
                 }
 
-                result.Add((new IPAddress(bytes), port));
+                result.Add((new IPAddress(bytes), port, long.Parse(fields[9])));
             }
         }
 
