@@ -221,7 +221,7 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
     }
 
     [Fact]
-    public async Task AppDirectWithTargetSessionAttributesPrimaryReachesTheLeader()
+    public async Task ClustersMultiHostConnectionStringWithTargetSessionAttributesPrimaryReachesTheLeader()
     {
         var builder = new NpgsqlConnectionStringBuilder(await cluster.GetConnectionStringAsync("pg"))
         {
