@@ -9,7 +9,7 @@ namespace HaStack.Tests.Integration;
 public class PersistenceTests
 {
     [Fact]
-    public async Task RowWrittenBeforeAnAppHostRestartIsReadAfterIt()
+    public async Task RowWrittenBeforeAnAppHostRestartIsReadAfterItAndOlderServiceRolesAreBroughtUpToDate()
     {
         // A stack name of its own: its volumes never touch a developer's "hastack" data, and are removed below.
         var name = "hastack-test-" + Guid.NewGuid().ToString("N")[..8];
@@ -21,6 +21,11 @@ public class PersistenceTests
             {
                 await first.InitializeAsync();
                 await first.QueryAsync<int>("app", $"CREATE TABLE survivors (marker text); INSERT INTO survivors VALUES ('{marker}'); SELECT 1");
+                // Roles as an older HaStack left them: app outside pgbouncer_clients, no usable monitoring role, and
+                // pg_monitor on PgBouncer's auth user. The restarted primary must bring them up to date.
+                var leader = await first.LeaderAsync(default) ?? throw new InvalidOperationException("no leader");
+                await first.QueryAsync<int>(leader, "REVOKE pgbouncer_clients FROM app; ALTER ROLE hastack_monitor NOLOGIN PASSWORD NULL; " +
+                                                    "REVOKE pg_monitor FROM hastack_monitor; GRANT pg_monitor TO pgbouncer_auth; SELECT 1");
             }
 
             Assert.NotEmpty(await VolumesAsync(name));
@@ -28,6 +33,11 @@ public class PersistenceTests
             await using var second = new ConfiguredCluster(args);
             await second.InitializeAsync();
             Assert.Equal(1L, await second.QueryAsync<long>("app", $"SELECT count(*) FROM survivors WHERE marker = '{marker}'"));
+            var newLeader = await second.LeaderAsync(default) ?? throw new InvalidOperationException("no leader");
+            Assert.True(await second.QueryAsync<bool>(newLeader,
+                "SELECT pg_has_role('app', 'pgbouncer_clients', 'MEMBER') AND pg_has_role('hastack_monitor', 'pg_monitor', 'MEMBER') " +
+                "AND (SELECT rolcanlogin FROM pg_roles WHERE rolname = 'hastack_monitor') AND NOT pg_has_role('pgbouncer_auth', 'pg_monitor', 'MEMBER')"),
+                "the restarted primary did not bring the service roles up to date");
             await Wait.UntilAsync("the row is on the replica too", Timeouts.Scaled(10), async ct =>
                 await second.QueryAsync<long>("app-ro", $"SELECT count(*) FROM survivors WHERE marker = '{marker}'", ct) == 1);
         }
