@@ -62,6 +62,12 @@ public static class DrillReportTable
         var healthy = r.WritablePrimaries == 1 && r.NewLeaderAcceptsWrites == true && r.OldLeaderStreaming == true;
         Row("afterwards", $"writable primaries {r.WritablePrimaries?.ToString(s_invariant) ?? "?"}, new leader accepts writes {YesNo(r.NewLeaderAcceptsWrites)}, " +
                           $"old leader streaming {YesNo(r.OldLeaderStreaming)}", healthy ? Style.Plain : console.Paint(new Style(Color.Red)));
+        if (r.SplitBrain is { } sb)
+        {
+            Row("split brain", string.Create(s_invariant, $"{sb.LongestSeconds:0.0} s with two primaries taking writes ({sb.Samples} samples); primary: {SplitBrainDetector.Describe(sb.Timeline)}"),
+                sb.LongestSeconds > 0 ? console.Paint(new Style(Color.Red)) : Style.Plain);
+        }
+
         foreach (var note in r.Notes)
         {
             Row("note", note);

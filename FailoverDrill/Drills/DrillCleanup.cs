@@ -55,6 +55,7 @@ internal static class DrillCleanup
             await using var command = source.CreateCommand($"DELETE FROM {LoadGenerator.Table} WHERE run_id = $1");
             command.Parameters.Add(new NpgsqlParameter { Value = runId });
             await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await SplitBrainDetector.DeleteRowsAsync(source, runId, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException or OperationCanceledException)
         {

@@ -70,6 +70,9 @@ public sealed record DrillReport
     public int? WritablePrimaries { get; init; }
     public bool? NewLeaderAcceptsWrites { get; init; }
     public bool? OldLeaderStreaming { get; init; }
+
+    /// <summary>Every node sampled directly through the drill: how long two committed writes at once (must be 0), and who was primary when.</summary>
+    public SplitBrainReport? SplitBrain { get; init; }
     public IReadOnlyList<string> Notes { get; init; } = [];
 
     public int LostWrites => Check?.Lost.Count ?? 0;
@@ -119,6 +122,10 @@ public sealed record DrillReport
         }
 
         s.AppendLine(c, $"  afterwards        writable primaries {WritablePrimaries?.ToString(c) ?? "?"}, new leader accepts writes {YesNo(NewLeaderAcceptsWrites)}, old leader streaming {YesNo(OldLeaderStreaming)}");
+        if (SplitBrain is { } sb)
+        {
+            s.AppendLine(c, $"  split brain       {sb.LongestSeconds:0.0} s with two primaries taking writes ({sb.Samples} samples); primary: {SplitBrainDetector.Describe(sb.Timeline)}");
+        }
         foreach (var note in Notes)
         {
             s.AppendLine(c, $"  note              {note}");

@@ -92,6 +92,10 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         LoadGenerator? load = null;
         CancellationTokenSource? monitorStop = null;
         Task? monitorTask = null;
+        SplitBrainDetector? detector = null;
+        CancellationTokenSource? detectorStop = null;
+        Task? detectorTask = null;
+        var injectedAt = TimeSpan.Zero;
         var injected = false;
         var recovered = false;
         try
@@ -99,6 +103,20 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             using (_source.StartActivity("setup"))
             {
                 await LoadGenerator.EnsureTableAsync(run.Paths[0].Source, ct).ConfigureAwait(false);
+                await SplitBrainDetector.EnsureTableAsync(run.Paths[0].Source, ct).ConfigureAwait(false);
+            }
+
+            // Every node, sampled directly for the whole drill: were two primaries ever taking writes?
+            if (target.DirectConnectionString is { } direct)
+            {
+                var members = run.Patroni.Nodes.Count > 0 ? (await run.Patroni.GetClusterAsync(ct).ConfigureAwait(false)).Members.Select(m => m.Name).Order(StringComparer.Ordinal).ToList() : [];
+                detector = new SplitBrainDetector(SplitBrainDetector.NodesOf(direct, members), run.Id, run.Clock, settings.PollInterval);
+                detectorStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                detectorTask = detector.RunAsync(detectorStop.Token);
+            }
+            else
+            {
+                run.Notes.Add("no direct connection string: the split-brain detector did not run");
             }
 
             Dictionary<string, string> oldServers;
@@ -112,7 +130,6 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             monitorStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var monitor = new FailoverMonitor(Http, target.PatroniUrls, run.OldLeader, run.Clock, settings.PollInterval);
             monitorTask = monitor.RunAsync(monitorStop.Token);
-            TimeSpan injectedAt;
             using (var phase = _source.StartActivity("inject"))
             {
                 injectedAt = run.Clock.Elapsed;
@@ -147,6 +164,9 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
                 report = await _verification.VerifyRejoinAsync(run, report, injectedAt, phase, ct).ConfigureAwait(false);
             }
 
+            report = report with { SplitBrain = await StopDetectorAsync(detector, detectorStop, detectorTask, injectedAt).ConfigureAwait(false) };
+            detector = null;
+
             report = DrillVerdict.Judge(report, run.Notes);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -156,6 +176,11 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         }
         finally
         {
+            if (detector is not null)
+            {
+                report = report with { SplitBrain = await StopDetectorAsync(detector, detectorStop, detectorTask, injectedAt).ConfigureAwait(false) };
+            }
+
             // A drill that failed before its measure phase must not leave the monitor polling Patroni.
             if (monitorStop is not null)
             {
@@ -171,6 +196,22 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         }
 
         return report;
+    }
+
+    /// <summary>Stops the split-brain detector and returns what it saw (null when it did not run).</summary>
+    private static async Task<SplitBrainReport?> StopDetectorAsync(SplitBrainDetector? detector, CancellationTokenSource? stop, Task? running, TimeSpan injectedAt)
+    {
+        if (detector is null || stop is null)
+        {
+            return null;
+        }
+
+        await stop.CancelAsync().ConfigureAwait(false);
+        await (running ?? Task.CompletedTask).ConfigureAwait(false);
+        stop.Dispose();
+        var result = detector.Report(injectedAt);
+        await detector.DisposeAsync().ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>Load phase: starts the writers and waits out the warm-up; returns the old leader's address per path.</summary>

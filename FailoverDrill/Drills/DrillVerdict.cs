@@ -32,6 +32,11 @@ internal static class DrillVerdict
             problems.Add($"{check.FailedButPresent.Count + check.Unexpected.Count} writes stored that the client never saw succeed or never sent");
         }
 
+        if (report.SplitBrain is { LongestSeconds: > 0 } splitBrain)
+        {
+            problems.Add($"two primaries committed writes at once for {splitBrain.LongestSeconds:0.0} s ({SplitBrainDetector.Describe(splitBrain.Timeline)})");
+        }
+
         if (report.NewLeaderAcceptsWrites != true)
         {
             problems.Add("the new leader did not accept writes on every path");

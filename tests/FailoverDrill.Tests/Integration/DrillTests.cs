@@ -31,6 +31,7 @@ public class DrillTests(DrillCluster cluster)
         Assert.Equal(0, report.LostWrites);
         Assert.Empty(report.Check.Duplicates);
         Assert.Equal(1, report.WritablePrimaries);
+        AssertNoSplitBrain(report);
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
     }
 
@@ -52,6 +53,7 @@ public class DrillTests(DrillCluster cluster)
         Assert.True(report.OldLeaderStreaming);
         Assert.NotNull(report.Timing.RejoinSeconds);
         Assert.Equal(1, report.WritablePrimaries);
+        AssertNoSplitBrain(report);
         Assert.All(report.Paths, p => Assert.NotNull(p.RtoSeconds));
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
         Assert.Equal(report.NewLeader, await cluster.LeaderAsync(default));
@@ -135,6 +137,16 @@ public class DrillTests(DrillCluster cluster)
         }
 
         await GrafanaDashboard.AssertEveryQueryReturnsDataAsync("hastack-drills.json", cluster.GetEndpoint("prometheus", "http"), Timeouts.ScrapesUp);
+    }
+
+    /// <summary>Sampled directly ten times a second, never two primaries taking writes; the primary moved from the old leader to the new one.</summary>
+    private static void AssertNoSplitBrain(DrillReport report)
+    {
+        var splitBrain = Assert.IsType<SplitBrainReport>(report.SplitBrain);
+        Assert.True(splitBrain.LongestSeconds == 0, $"two primaries took writes for {splitBrain.LongestSeconds} s: {SplitBrainDetector.Describe(splitBrain.Timeline)}");
+        Assert.True(splitBrain.Samples > 50, $"only {splitBrain.Samples} samples");
+        Assert.Equal(report.OldLeader, splitBrain.Timeline[0].Primaries);
+        Assert.Equal(report.NewLeader, splitBrain.Timeline.Last(s => s.Primaries != "none").Primaries);
     }
 
     private static async Task<string?> LastRunIdAsync(HttpClient http)
