@@ -52,21 +52,25 @@ public static class FailoverDrillBuilderExtensions
             .WithEnvironment("Drill__StartCommand__0", "docker").WithEnvironment("Drill__StartCommand__1", "start").WithEnvironment("Drill__StartCommand__2", "{container}")
             .WithEnvironment("Drill__Containers", containers)
             .WithHttpHealthCheck("/health", endpointName: HttpEndpointName)
-            .WithHttpCommand("/drills/switchover", "Switchover drill", HttpEndpointName, "switchover-drill", new HttpCommandOptions
+            .WithHttpCommand("/drills/switchover?wait=true", "Switchover drill", HttpEndpointName, "switchover-drill", new HttpCommandOptions
             {
                 Method = HttpMethod.Post,
-                Description = "Planned switchover through Patroni's REST API under write load; the report is at /drills/last.",
+                Description = "Planned switchover through Patroni's REST API under write load. Runs until the old leader streams again, then says how it went; the report is at /drills/last.",
                 IconName = "ArrowSwap",
                 PrepareRequest = context => SendControlSecretAsync(context, controlSecret),
+                GetCommandResult = DrillCommandResult.ReadAsync,
             })
-            .WithHttpCommand("/drills/crash", "Crash drill", HttpEndpointName, "crash-drill", new HttpCommandOptions
+            .WithHttpCommand("/drills/crash?wait=true", "Crash drill", HttpEndpointName, "crash-drill", new HttpCommandOptions
             {
                 Method = HttpMethod.Post,
-                Description = "Kills the leader's container under write load and checks that no acknowledged write was lost; the report is at /drills/last.",
+                Description = "Kills the leader's container under write load and checks that no acknowledged write was lost. Runs until the old leader streams again, then says how it went; the report is at /drills/last.",
                 ConfirmationMessage = "Kill the current leader's container (docker kill) under write load?",
                 IconName = "Flash",
                 PrepareRequest = context => SendControlSecretAsync(context, controlSecret),
+                GetCommandResult = DrillCommandResult.ReadAsync,
             });
+        // The last drill's full report (read-only, no secret needed), one click from the resource.
+        drill.WithUrl(ReferenceExpression.Create($"{drill.GetEndpoint(HttpEndpointName)}/drills/last"), "Last drill report");
         if (probe is not null)
         {
             drill.WithEnvironment("Drill__HealthProbeUrl", probe.GetEndpoint(HealthProbeBuilderExtensions.HttpEndpointName));

@@ -99,6 +99,13 @@ public class DrillTests(DrillCluster cluster)
             Assert.Equal("running", after.Leader?.State);
             Assert.Null(report.Injection);
             Assert.Equal(0L, await CountRowsOfRunAsync(report.RunId));
+
+            // The dashboard's command says so too, with the reason, instead of a bare "succeeded".
+            using var cts = new CancellationTokenSource(DrillCluster.DrillTimeout);
+            var command = await cluster.App.ResourceCommands.ExecuteCommandAsync("failoverdrill", "crash-drill", cts.Token);
+            Assert.False(command.Success);
+            Assert.StartsWith("The crash drill was refused, nothing was touched: cluster unhealthy: no promotable replica", command.Message);
+            Assert.Equal(leader.Name, (await cluster.Patroni.GetClusterAsync(default)).Leader?.Name);
         }
         finally
         {
@@ -118,13 +125,17 @@ public class DrillTests(DrillCluster cluster)
         // secret) and posts it. Its own drill, whatever ran before.
         using var http = await cluster.CreateControlClientAsync();
         var before = await LastRunIdAsync(http);
-        await cluster.ExecuteCommandAsync("failoverdrill", "switchover-drill");
-        var report = await Wait.ForAsync("the dashboard's switchover drill to finish", DrillCluster.DrillTimeout, async ct =>
+        using (var cts = new CancellationTokenSource(DrillCluster.DrillTimeout))
         {
-            using var response = await http.GetAsync("/drills/last", ct);
-            var last = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<DrillReport>(DrillReport.JsonOptions, ct) : null;
-            return last is not null && last.RunId != before ? last : null;
-        }, TimeSpan.FromSeconds(1));
+            // The command waits for the drill and says how it went.
+            var command = await cluster.App.ResourceCommands.ExecuteCommandAsync("failoverdrill", "switchover-drill", cts.Token);
+            Assert.True(command.Success, command.Message);
+            Assert.StartsWith("The switchover drill passed: leader ", command.Message);
+            Assert.Contains("none lost", command.Message);
+        }
+
+        var report = (await http.GetFromJsonAsync<DrillReport>("/drills/last", DrillReport.JsonOptions))!;
+        Assert.NotEqual(before, report.RunId);
         Assert.True(report.Outcome == DrillOutcome.Passed, $"switchover drill {report.Outcome}: {report.Reason}");
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
 

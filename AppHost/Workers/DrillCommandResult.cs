@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// What a dashboard drill command says when the drill is over (the commands wait for it): passed with the new leader,
+/// the RTO per path and the writes checked; or failed, refused or busy, with the drill's own reason.
+/// </summary>
+internal static class DrillCommandResult
+{
+    public static async Task<ExecuteCommandResult> ReadAsync(HttpCommandResultContext context)
+    {
+        var response = context.Response;
+        var text = await response.Content.ReadAsStringAsync(context.CancellationToken).ConfigureAwait(false);
+        JsonElement report;
+        try
+        {
+            using var json = JsonDocument.Parse(text);
+            report = json.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return CommandResults.Failure($"The drill service answered {(int)response.StatusCode}: {text.Trim()}");
+        }
+
+        string? Str(string name) => report.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        if (response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            return CommandResults.Failure(Str("error") ?? $"The drill service answered {(int)response.StatusCode}.");
+        }
+
+        var outcome = Str("outcome");
+        var kind = Str("kind") ?? "drill";
+        if (outcome == "passed")
+        {
+            var paths = report.TryGetProperty("paths", out var p) && p.ValueKind == JsonValueKind.Array
+                ? string.Join(", ", p.EnumerateArray().Select(path => string.Create(CultureInfo.InvariantCulture,
+                    $"{path.GetProperty("path").GetString()} RTO {(path.TryGetProperty("rtoSeconds", out var rto) && rto.ValueKind == JsonValueKind.Number ? rto.GetDouble().ToString("0.0", CultureInfo.InvariantCulture) + " s" : "?")}")))
+                : "";
+            var acknowledged = report.TryGetProperty("check", out var check) && check.TryGetProperty("acknowledged", out var a) ? a.GetInt32() : 0;
+            return CommandResults.Success(
+                $"The {kind} drill passed: leader {Str("oldLeader")} -> {Str("newLeader")}; {paths}; {acknowledged} acknowledged writes, none lost. Report: /drills/last.");
+        }
+
+        return CommandResults.Failure(outcome == "refused"
+            ? $"The {kind} drill was refused, nothing was touched: {Str("reason")}"
+            : $"The {kind} drill failed: {Str("reason")}. Report: /drills/last.");
+    }
+}
