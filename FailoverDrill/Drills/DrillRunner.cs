@@ -207,7 +207,15 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         }
 
         await stop.CancelAsync().ConfigureAwait(false);
-        await (running ?? Task.CompletedTask).ConfigureAwait(false);
+        try
+        {
+            await (running ?? Task.CompletedTask).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or InvalidOperationException)
+        {
+            // What it sampled until then still stands; a sampling error must not turn into the drill's failure.
+        }
+
         stop.Dispose();
         var result = detector.Report(injectedAt);
         await detector.DisposeAsync().ConfigureAwait(false);

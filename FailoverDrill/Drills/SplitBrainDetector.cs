@@ -128,15 +128,24 @@ public sealed class SplitBrainDetector : IAsyncDisposable
         try
         {
             await using var connection = await source.OpenConnectionAsync(ct).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand(
-                $"INSERT INTO {Table} (run_id, node) SELECT $1, $2 WHERE NOT pg_is_in_recovery() RETURNING 1", connection);
+            // A replica is asked only whether it is one: an INSERT there would be an error in its log ten times a second.
+            await using (var role = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection))
+            {
+                if (await role.ExecuteScalarAsync(ct).ConfigureAwait(false) is not false)
+                {
+                    return false;
+                }
+            }
+
+            await using var command = new NpgsqlCommand($"INSERT INTO {Table} (run_id, node) VALUES ($1, $2)", connection);
             command.Parameters.Add(new NpgsqlParameter { Value = _runId });
             command.Parameters.Add(new NpgsqlParameter { Value = node });
-            return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
+            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException or InvalidOperationException or OperationCanceledException)
         {
-            // Down, unreachable, read-only or not committing within a second: not a primary taking writes.
+            // Down, unreachable, demoted mid-sample, not committing within a second, or the drill is over: not a
+            // primary taking writes in this round.
             return false;
         }
     }
