@@ -52,7 +52,7 @@ public static class FailoverDrillBuilderExtensions
             .WithEnvironment("Drill__StartCommand__0", "docker").WithEnvironment("Drill__StartCommand__1", "start").WithEnvironment("Drill__StartCommand__2", "{container}")
             .WithEnvironment("Drill__Containers", containers)
             .WithHttpHealthCheck("/health", endpointName: HttpEndpointName)
-            .WithHttpCommand("/drills/switchover?wait=true", "Switchover drill", HttpEndpointName, "switchover-drill", new HttpCommandOptions
+            .WithHttpCommand("/drills/switchover", "Switchover drill", HttpEndpointName, "switchover-drill", new HttpCommandOptions
             {
                 Method = HttpMethod.Post,
                 Description = "Planned switchover through Patroni's REST API under write load. Runs until the old leader streams again, then says how it went; the report is at /drills/last.",
@@ -60,7 +60,7 @@ public static class FailoverDrillBuilderExtensions
                 PrepareRequest = context => SendControlSecretAsync(context, controlSecret),
                 GetCommandResult = DrillCommandResult.ReadAsync,
             })
-            .WithHttpCommand("/drills/crash?wait=true", "Crash drill", HttpEndpointName, "crash-drill", new HttpCommandOptions
+            .WithHttpCommand("/drills/crash", "Crash drill", HttpEndpointName, "crash-drill", new HttpCommandOptions
             {
                 Method = HttpMethod.Post,
                 Description = "Kills the leader's container under write load and checks that no acknowledged write was lost. Runs until the old leader streams again, then says how it went; the report is at /drills/last.",
@@ -84,10 +84,14 @@ public static class FailoverDrillBuilderExtensions
         return drill;
     }
 
-    /// <summary>The dashboard's drill commands carry the stack's control secret, as the service requires.</summary>
+    /// <summary>
+    /// The dashboard's drill commands carry the stack's control secret, as the service requires, and wait for the
+    /// drill (<c>?wait=true</c>) so that the command ends with its outcome.
+    /// </summary>
     private static async Task SendControlSecretAsync(HttpCommandRequestContext context, IResourceBuilder<ParameterResource> secret)
     {
         var value = await secret.Resource.GetValueAsync(context.CancellationToken).ConfigureAwait(false);
         context.Request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", value);
+        context.Request.RequestUri = new UriBuilder(context.Request.RequestUri!) { Query = "wait=true" }.Uri;
     }
 }
