@@ -11,29 +11,25 @@ psql -v ON_ERROR_STOP=1 -q -v app_password="$HASTACK_APP_PASSWORD" -v auth_passw
 SELECT pg_advisory_lock(8008);
 SELECT NOT pg_is_in_recovery() AS is_primary \gset
 \if :is_primary
--- Roles that may log in through PgBouncer are members of pgbouncer_clients; the application role is the one.
-SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgbouncer_clients') AS missing \gset
-\if :missing
-CREATE ROLE pgbouncer_clients NOLOGIN;
-\endif
-SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app') AS missing \gset
-\if :missing
-CREATE ROLE app LOGIN;
-\endif
+-- The roles, created where missing (without passwords: psql cannot put variables into a DO block), then set below.
+-- pgbouncer_clients: the roles that may log in through PgBouncer (the application role is the one).
+DO $$
+DECLARE
+  r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['pgbouncer_clients', 'app', 'hastack_monitor', 'pgbouncer_auth'] LOOP
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+      EXECUTE format('CREATE ROLE %I', r);
+    END IF;
+  END LOOP;
+END
+$$;
 ALTER ROLE app LOGIN PASSWORD :'app_password';
 GRANT pgbouncer_clients TO app;
 -- The HealthProbe reads replication state and settings; pg_monitor is all it needs.
-SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hastack_monitor') AS missing \gset
-\if :missing
-CREATE ROLE hastack_monitor LOGIN;
-\endif
 ALTER ROLE hastack_monitor LOGIN NOSUPERUSER PASSWORD :'monitor_password';
 GRANT pg_monitor TO hastack_monitor;
 -- PgBouncer's auth_user: it may call the lookup function below, and nothing else.
-SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgbouncer_auth') AS missing \gset
-\if :missing
-CREATE ROLE pgbouncer_auth LOGIN;
-\endif
 ALTER ROLE pgbouncer_auth LOGIN NOSUPERUSER PASSWORD :'auth_password';
 REVOKE pg_monitor FROM pgbouncer_auth;
 SELECT NOT EXISTS (SELECT FROM pg_database WHERE datname = 'app') AS missing \gset

@@ -7,7 +7,7 @@ namespace HaStack.FailoverDrill.Drills;
 /// What the drill found before touching anything; timing falls back to Patroni's defaults (30/10/10).
 /// <see cref="CheckAsync"/> finds it, or refuses the drill.
 /// </summary>
-internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicConfig Config, IReadOnlyList<string> Notes)
+internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicConfig Config, IReadOnlyList<string> Members, IReadOnlyList<string> Notes)
 {
     /// <summary>Patroni's default <c>maximum_lag_on_failover</c> (1 MiB), when <c>/config</c> does not set it.</summary>
     private const long PatroniDefaultMaximumLag = 1_048_576;
@@ -45,7 +45,7 @@ internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicCon
             notes.Add(await CheckHealthProbeAsync(http, probe, ct).ConfigureAwait(false));
         }
 
-        return new DrillPrecondition(leader, config, notes);
+        return new DrillPrecondition(leader, config, [.. cluster.Members.Select(m => m.Name).Order(StringComparer.Ordinal)], notes);
     }
 
     private static async Task<(PatroniClusterView Cluster, PatroniDynamicConfig Config)> ReadClusterAsync(PatroniClient patroni, CancellationToken ct)

@@ -109,8 +109,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             // Every node, sampled directly for the whole drill: were two primaries ever taking writes?
             if (target.DirectConnectionString is { } direct)
             {
-                var members = run.Patroni.Nodes.Count > 0 ? (await run.Patroni.GetClusterAsync(ct).ConfigureAwait(false)).Members.Select(m => m.Name).Order(StringComparer.Ordinal).ToList() : [];
-                detector = new SplitBrainDetector(SplitBrainDetector.NodesOf(direct, members), run.Id, run.Clock, settings.PollInterval);
+                detector = new SplitBrainDetector(SplitBrainDetector.NodesOf(direct, run.Precondition.Members), run.Id, run.Clock, settings.PollInterval);
                 detectorStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 detectorTask = detector.RunAsync(detectorStop.Token);
             }
