@@ -49,7 +49,7 @@ var probe = builder.AddHealthProbe("healthprobe", cluster, etcd, pgbouncer, secr
 prometheus.WithScrapeTarget("healthprobe", probe, MetricsEndpointExtensions.EndpointName);
 
 // Workers: on-demand failover drills, gated by the probe's verdict, started only with the control secret.
-var failoverDrill = builder.AddFailoverDrill("failoverdrill", cluster, app, secrets.DrillControl, probe);
+var failoverDrill = builder.AddFailoverDrill("failoverdrill", cluster, etcd, app, secrets.DrillControl, probe);
 prometheus.WithScrapeTarget("failoverdrill", failoverDrill, MetricsEndpointExtensions.EndpointName);
 
 builder.Build().Run();

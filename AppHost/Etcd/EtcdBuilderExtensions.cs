@@ -29,12 +29,16 @@ public static class EtcdBuilderExtensions
                 Properties = [new("etcd.hosts", string.Join(',', names.Select(n => $"{n}:{EtcdMemberResource.ClientPort}")))],
             });
         var initialCluster = string.Join(',', names.Select(n => $"{n}=http://{n}:{EtcdMemberResource.PeerPort}"));
+        // Container names carry a per-run suffix, as the Patroni nodes' do: unique on the engine, known to the drill.
+        var runId = Guid.NewGuid().ToString("N")[..8];
 
         foreach (var name in names)
         {
             string clientUrl = $"http://{name}:{EtcdMemberResource.ClientPort}", peerUrl = $"http://{name}:{EtcdMemberResource.PeerPort}";
-            var member = builder.AddResource(new EtcdMemberResource(name))
+            var containerName = $"{options.Name}-{runId}-{name}";
+            var member = builder.AddResource(new EtcdMemberResource(name, containerName))
                 .WithParentRelationship(cluster)
+                .WithContainerName(containerName)
                 .WithImage(EtcdContainerImageTags.Image, EtcdContainerImageTags.Tag)
                 .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Etcd"))
                 .WithBuildArg("BASE_IMAGE", options.SharedBaseImage)

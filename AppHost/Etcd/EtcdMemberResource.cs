@@ -1,7 +1,7 @@
 namespace HaStack.AppHost.Etcd;
 
 /// <summary>One member of the etcd cluster that holds Patroni's leader lock and member keys.</summary>
-public sealed class EtcdMemberResource(string name) : ContainerResource(name)
+public sealed class EtcdMemberResource(string name, string containerName) : ContainerResource(name)
 {
     public const string ClientEndpointName = "client";
     public const string MetricsEndpointName = "metrics";
@@ -17,6 +17,9 @@ public sealed class EtcdMemberResource(string name) : ContainerResource(name)
 
     /// <summary>The read-only endpoint: <c>/health</c> (200 while the member sees a raft leader) and <c>/metrics</c>.</summary>
     public EndpointReference MetricsEndpoint => field ??= new(this, MetricsEndpointName);
+
+    /// <summary>The container's name in the container engine (what an etcd drill kills and starts).</summary>
+    public string ContainerName { get; } = containerName;
 
     /// <summary>How Prometheus reaches this member's metrics: <c>name:2381</c>.</summary>
     public string MetricsAddress => $"{Name}:{MetricsPort}";

@@ -1,3 +1,4 @@
+using HaStack.AppHost.Etcd;
 using HaStack.AppHost.Patroni;
 
 namespace Aspire.Hosting;
@@ -9,9 +10,11 @@ public static class FailoverDrillBuilderExtensions
 
     /// <summary>
     /// Adds the FailoverDrill service: it reaches the cluster through <paramref name="pooled"/> (PgBouncer) and
-    /// <paramref name="cluster"/>'s own multi-host connection string (as <c>app-direct</c>), every node's Patroni REST API, and kills a node with <c>docker kill</c>
-    /// of its container for a crash drill (then <c>docker start</c> so it can rejoin). Drills run only when asked:
-    /// the dashboard commands "Switchover drill" and "Crash drill", or <c>POST /drills/{kind}</c> from the host with
+    /// <paramref name="cluster"/>'s own multi-host connection string (as <c>app-direct</c>), every node's Patroni REST
+    /// API and every etcd member's metrics port. It injects faults through the container engine: <c>docker kill</c> and
+    /// <c>docker start</c> of a node's or etcd member's container, <c>docker pause</c>, and a one-off container of the
+    /// node image in a node's network namespace that filters its packets (<c>netfault.sh</c>). Drills run only when
+    /// asked: the dashboard's drill commands, or <c>POST /drills/{kind}</c> from the host with
     /// <paramref name="controlSecret"/> as a bearer token (the commands send it). When <paramref name="probe"/> is
     /// given, its verdict gates every drill.
     /// </summary>
@@ -19,24 +22,36 @@ public static class FailoverDrillBuilderExtensions
         this IDistributedApplicationBuilder builder,
         string name,
         IResourceBuilder<PatroniClusterResource> cluster,
+        IResourceBuilder<EtcdClusterResource> etcd,
         IResourceBuilder<IResourceWithConnectionString> pooled,
         IResourceBuilder<ParameterResource> controlSecret,
         IResourceBuilder<ProjectResource>? probe = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(etcd);
         ArgumentNullException.ThrowIfNull(pooled);
         ArgumentNullException.ThrowIfNull(controlSecret);
 
-        var patroniUrls = new ReferenceExpressionBuilder();
         var nodes = cluster.Resource.Nodes;
+        var patroniUrls = new ReferenceExpressionBuilder();
         for (var i = 0; i < nodes.Count; i++)
         {
             patroniUrls.AppendLiteral(i == 0 ? "" : ",");
             patroniUrls.AppendFormatted(nodes[i].Resource.RestEndpoint.Property(EndpointProperty.Url));
         }
 
-        var containers = string.Join(',', nodes.Select(n => $"{n.Resource.Name}={n.Resource.ContainerName}"));
+        var etcdUrls = new ReferenceExpressionBuilder();
+        for (var i = 0; i < etcd.Resource.Members.Count; i++)
+        {
+            var member = etcd.Resource.Members[i].Resource;
+            etcdUrls.AppendLiteral((i == 0 ? "" : ",") + member.Name + "=");
+            etcdUrls.AppendFormatted(member.MetricsEndpoint.Property(EndpointProperty.Url));
+        }
+
+        var containers = string.Join(',', nodes.Select(n => $"{n.Resource.Name}={n.Resource.ContainerName}")
+            .Concat(etcd.Resource.Members.Select(m => $"{m.Resource.Name}={m.Resource.ContainerName}")));
+        var nodeImage = nodes[0].Resource.TryGetContainerImageName(out var image) ? image : null;
         var drill = builder.AddProject<Projects.FailoverDrill>(name, options => options.ExcludeLaunchProfile = true)
             .WithHttpEndpoint(name: HttpEndpointName)
             .WithMetricsEndpoint()
@@ -44,31 +59,34 @@ public static class FailoverDrillBuilderExtensions
             .WithReference(pooled, "app").WaitFor(pooled)
             .WithReference(cluster, "app-direct").WaitFor(cluster)
             .WithEnvironment("Drill__Patroni", patroniUrls.Build())
+            .WithEnvironment("Drill__Etcd", etcdUrls.Build())
             .WithEnvironment("Drill__RestUser", PatroniClusterResource.RestUser)
             .WithEnvironment("Drill__RestPassword", cluster.Resource.RestPassword)
-            // A crash is SIGKILL to the node's container through the engine, never an Aspire stop (that is graceful
-            // and releases the leader lock). The same container is started again for the rejoin.
+            // A crash is SIGKILL to the container through the engine, never an Aspire stop (that is graceful and
+            // releases the leader lock). The same container is started again for the rejoin.
             .WithEnvironment("Drill__KillCommand__0", "docker").WithEnvironment("Drill__KillCommand__1", "kill").WithEnvironment("Drill__KillCommand__2", "{container}")
             .WithEnvironment("Drill__StartCommand__0", "docker").WithEnvironment("Drill__StartCommand__1", "start").WithEnvironment("Drill__StartCommand__2", "{container}")
             .WithEnvironment("Drill__Containers", containers)
-            .WithHttpHealthCheck("/health", endpointName: HttpEndpointName)
-            .WithHttpCommand("/drills/switchover", "Switchover drill", HttpEndpointName, "switchover-drill", new HttpCommandOptions
+            .WithEnvironment("Drill__Engine", "docker")
+            .WithHttpHealthCheck("/health", endpointName: HttpEndpointName);
+        if (nodeImage is not null)
+        {
+            drill.WithEnvironment("Drill__FaultImage", nodeImage);
+        }
+
+        foreach (var command in DrillCommand.All)
+        {
+            drill.WithHttpCommand($"/drills/{command.Kind}", command.DisplayName, HttpEndpointName, $"{command.Kind}-drill", new HttpCommandOptions
             {
                 Method = HttpMethod.Post,
-                Description = "Planned switchover through Patroni's REST API under write load. Runs until the old leader streams again, then says how it went; the report is at /drills/last.",
-                IconName = "ArrowSwap",
-                PrepareRequest = context => SendControlSecretAsync(context, controlSecret),
-                GetCommandResult = DrillCommandResult.ReadAsync,
-            })
-            .WithHttpCommand("/drills/crash", "Crash drill", HttpEndpointName, "crash-drill", new HttpCommandOptions
-            {
-                Method = HttpMethod.Post,
-                Description = "Kills the leader's container under write load and checks that no acknowledged write was lost. Runs until the old leader streams again, then says how it went; the report is at /drills/last.",
-                ConfirmationMessage = "Kill the current leader's container (docker kill) under write load?",
-                IconName = "Flash",
+                Description = command.Description + " Runs until the cluster is healthy again, then says how it went; the report is at /drills/last.",
+                ConfirmationMessage = command.Confirmation,
+                IconName = command.Icon,
                 PrepareRequest = context => SendControlSecretAsync(context, controlSecret),
                 GetCommandResult = DrillCommandResult.ReadAsync,
             });
+        }
+
         // The last drill's full report (read-only, no secret needed), one click from the resource.
         drill.WithUrl(ReferenceExpression.Create($"{drill.GetEndpoint(HttpEndpointName)}/drills/last"), "Last drill report");
         if (probe is not null)

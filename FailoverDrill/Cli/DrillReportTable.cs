@@ -21,7 +21,7 @@ public static class DrillReportTable
             _ => Color.Yellow,
         };
         console.Write(new Paragraph()
-            .Append($"FailoverDrill {report.Kind.ToString().ToLowerInvariant()} {report.RunId}: ")
+            .Append($"FailoverDrill {DrillKinds.Name(report.Kind)} {report.RunId}: ")
             .Append(report.Outcome.ToString().ToUpperInvariant(), console.Paint(new Style(outcome, decoration: Decoration.Bold)))
             .Append(report.Reason is null ? "" : " - " + report.Reason));
         console.WriteLine();
@@ -43,11 +43,23 @@ public static class DrillReportTable
         Row("cluster", string.Create(s_invariant,
             $"synchronous_mode {r.SynchronousModeName ?? (r.SynchronousMode ? "on" : "off")}, ttl {r.Ttl} s, loop_wait {r.LoopWait} s, retry_timeout {r.RetryTimeout} s (read back from Patroni)"));
         Row("injected", r.Injection ?? "?");
+        if (r.Fault is { } f)
+        {
+            Row("fault", string.Create(s_invariant,
+                $"expected {System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(f.Expected.ToString())}, held {f.HeldSeconds:0.0} s, leader changed {(f.LeaderChanged ? "yes" : "no")}, writes continued during it {(f.WritesContinued ? "yes" : "no")}"));
+        }
+
         if (r.Timing is { } t)
         {
             Row("detection", $"{Sec(t.DetectionSeconds)}   (leader lock {t.LeaderLock ?? "?"})");
             Row("new leader lock", Sec(t.NewLeaderSeconds));
-            Row("old leader rejoin", Sec(t.RejoinSeconds) + (r.Recovery is null ? "" : "   (" + r.Recovery + ")"));
+            Row("healthy again", Sec(t.RejoinSeconds) + (r.Recovery is null ? "" : "   (" + r.Recovery + ")"));
+        }
+
+        if (r.Synchronous is { } sync)
+        {
+            Row("synchronous", (sync.WentAsynchronous ? string.Create(s_invariant, $"went asynchronous for {sync.AsynchronousSeconds:0.0} s") : "never asynchronous")
+                               + ": " + SyncStandbySampler.Describe(sync.Timeline));
         }
 
         if (r.Check is { } k)
@@ -59,9 +71,10 @@ public static class DrillReportTable
                 k.Valid ? Style.Plain : console.Paint(new Style(Color.Red)));
         }
 
-        var healthy = r.WritablePrimaries == 1 && r.NewLeaderAcceptsWrites == true && r.OldLeaderStreaming == true;
-        Row("afterwards", $"writable primaries {r.WritablePrimaries?.ToString(s_invariant) ?? "?"}, new leader accepts writes {YesNo(r.NewLeaderAcceptsWrites)}, " +
-                          $"old leader streaming {YesNo(r.OldLeaderStreaming)}", healthy ? Style.Plain : console.Paint(new Style(Color.Red)));
+        var healthy = r.WritablePrimaries == 1 && r.WritesResumed == true && r.EveryMemberStreaming == true && r.EtcdHealthy != false;
+        Row("afterwards", $"writable primaries {r.WritablePrimaries?.ToString(s_invariant) ?? "?"}, writes resumed {YesNo(r.WritesResumed)}, " +
+                          $"every member streaming {YesNo(r.EveryMemberStreaming)}" + (r.EtcdHealthy is null ? "" : $", etcd healthy {YesNo(r.EtcdHealthy)}"),
+            healthy ? Style.Plain : console.Paint(new Style(Color.Red)));
         if (r.SplitBrain is { } sb)
         {
             Row("split brain", string.Create(s_invariant, $"{sb.LongestSeconds:0.0} s with two primaries taking writes ({sb.Samples} samples); primary: {SplitBrainDetector.Describe(sb.Timeline)}"),

@@ -25,10 +25,10 @@ internal sealed class RunCommandLine
             $"against the new leader. Exit codes: {DrillCommandLine.ExitPassed} every drill passed, {DrillCommandLine.ExitFailed} a drill failed, " +
             $"{DrillCommandLine.ExitUsage} bad arguments, {DrillCommandLine.ExitRefused} refused (unreachable or unhealthy cluster).")
         {
-            Kind, Rounds, Patroni, Dsn, DirectDsn, KillCommand, StartCommand, Containers, RestUser, RestPassword, HealthProbe, Candidate,
-            Json, Verbose, NoColor,
+            Kind, Rounds, Patroni, Dsn, DirectDsn, KillCommand, StartCommand, Containers, Engine, FaultImage, Etcd, Hold, RestUser, RestPassword,
+            HealthProbe, Candidate, Json, Verbose, NoColor,
         };
-        Kind.Validators.Add(NeedsKillCommand);
+        Kind.Validators.Add(NeedsWhatTheKindUses);
         command.SetAction((result, ct) => run(Bind(result), ct));
         Root = new Command("FailoverDrill", "Failover drills against a Patroni cluster.") { command, new HelpOption() };
     }
@@ -37,18 +37,20 @@ internal sealed class RunCommandLine
 
     public Option<DrillKind> Kind { get; } = new("--kind")
     {
-        Description = "switchover: a planned move of the leader through Patroni's REST API; crash: the leader's container is killed.",
-        HelpName = "crash|switchover",
+        Description = "switchover: a planned move of the leader through Patroni's REST API; crash: the leader's container is killed; " +
+                      "partition: the leader is cut off from everything; dcs-partition: from etcd only; freeze: the leader is paused past the ttl; " +
+                      "replica-loss: the sync standby is killed; etcd-member-loss: one etcd member is killed; etcd-quorum-loss: two of three.",
+        HelpName = "KIND",
         Required = true,
         CustomParser = result =>
         {
             var text = result.Tokens[0].Value;
-            if (Enum.TryParse<DrillKind>(text, ignoreCase: true, out var kind) && !int.TryParse(text, out _))
+            if (DrillKinds.TryParse(text, out var kind))
             {
                 return kind;
             }
 
-            result.AddError($"--kind is '{text}'; allowed: crash, switchover");
+            result.AddError($"--kind is '{text}'; allowed: {DrillKinds.AllNames}");
             return default;
         },
     };
@@ -116,6 +118,65 @@ internal sealed class RunCommandLine
         CustomParser = ContainerMap,
     };
 
+    public Option<string> Engine { get; } = new("--engine")
+    {
+        Description = "Container engine command for pause (freeze) and for the one-off container that filters a partitioned node's network.",
+        HelpName = "docker|podman",
+        DefaultValueFactory = _ => "docker",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (HookCommand.UnsafeImageReason(text) is null)
+            {
+                return text;
+            }
+
+            result.AddError($"--engine is '{text}'; expected a program name such as docker or podman");
+            return "";
+        },
+    };
+
+    public Option<string> FaultImage { get; } = new("--fault-image")
+    {
+        Description = "Image with nft and /etc/patroni/netfault.sh (HaStack's node image), run in the leader's network namespace by partition and dcs-partition.",
+        HelpName = "IMAGE",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (HookCommand.UnsafeImageReason(text) is { } reason)
+            {
+                result.AddError($"--fault-image: {reason}");
+            }
+
+            return text;
+        },
+    };
+
+    public Option<IReadOnlyDictionary<string, Uri>> Etcd { get; } = new("--etcd")
+    {
+        Description = "etcd members and their metrics URLs (/health, /metrics), for etcd-member-loss and etcd-quorum-loss; their containers go into --containers.",
+        HelpName = "member=URL,...",
+        Arity = ArgumentArity.ExactlyOne,
+        CustomParser = EtcdMap,
+    };
+
+    public Option<TimeSpan?> Hold { get; } = new("--hold")
+    {
+        Description = "How long a fault without failover (dcs-partition, replica-loss, etcd-*) is held before it is healed; by default from the cluster's ttl and loop_wait.",
+        HelpName = "SECONDS",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (double.TryParse(text, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 3600)
+            {
+                return TimeSpan.FromSeconds(seconds);
+            }
+
+            result.AddError($"--hold is '{text}'; allowed: seconds from 1 to 3600");
+            return null;
+        },
+    };
+
     public Option<string> RestUser { get; } = new("--rest-user")
     {
         Description = "User of Patroni's REST API.",
@@ -173,21 +234,66 @@ internal sealed class RunCommandLine
             result.GetValue(KillCommand) is { } kill ? HookCommand.Parse(kill) : null,
             result.GetValue(StartCommand) is { } start ? HookCommand.Parse(start) : null,
             result.GetValue(Containers) ?? new Dictionary<string, string>(),
-            result.GetValue(HealthProbe));
-        var settings = new DrillSettings { Candidate = result.GetValue(Candidate) };
+            result.GetValue(HealthProbe))
+        {
+            Engine = result.GetValue(Engine) ?? "docker",
+            FaultImage = result.GetValue(FaultImage),
+            EtcdMembers = result.GetValue(Etcd) ?? new Dictionary<string, Uri>(),
+        };
+        var settings = new DrillSettings { Candidate = result.GetValue(Candidate), FaultHold = result.GetValue(Hold) };
         return new RunOptions(result.GetValue(Kind), result.GetValue(Rounds), target, settings,
             result.GetValue(Json), result.GetValue(Verbose), result.GetValue(NoColor));
     }
 
-    /// <summary>A crash drill kills the leader with --kill-command: without it there is no crash.</summary>
-    private void NeedsKillCommand(OptionResult kind)
+    /// <summary>A kind that kills, starts, filters or asks etcd needs the option that says how: refused at parse time, with the option to add.</summary>
+    private void NeedsWhatTheKindUses(OptionResult kind)
     {
         // The token, not the value: a value --kind rejects is its parser's error, not this one.
-        if (kind.Tokens is [{ Value: var text }] && text.Equals(nameof(DrillKind.Crash), StringComparison.OrdinalIgnoreCase) &&
-            kind.Parent is CommandResult run && run.GetResult(KillCommand) is null)
+        if (kind.Tokens is not [{ Value: var text }] || !DrillKinds.TryParse(text, out var parsed) || kind.Parent is not CommandResult run)
         {
-            kind.AddError("--kind crash needs --kill-command, e.g. --kill-command \"docker kill {container}\"");
+            return;
         }
+
+        var name = DrillKinds.Name(parsed);
+        var kills = parsed is DrillKind.Crash or DrillKind.ReplicaLoss or DrillKind.EtcdMemberLoss or DrillKind.EtcdQuorumLoss;
+        var starts = parsed is DrillKind.ReplicaLoss or DrillKind.EtcdMemberLoss or DrillKind.EtcdQuorumLoss;
+        if (kills && run.GetResult(KillCommand) is null)
+        {
+            kind.AddError($"--kind {name} needs --kill-command, e.g. --kill-command \"docker kill {{container}}\"");
+        }
+
+        if (starts && run.GetResult(StartCommand) is null)
+        {
+            kind.AddError($"--kind {name} needs --start-command, e.g. --start-command \"docker start {{container}}\"");
+        }
+
+        if (parsed is DrillKind.Partition or DrillKind.DcsPartition && run.GetResult(FaultImage) is null)
+        {
+            kind.AddError($"--kind {name} needs --fault-image (an image with nft and /etc/patroni/netfault.sh: HaStack's node image)");
+        }
+
+        if (parsed is DrillKind.EtcdMemberLoss or DrillKind.EtcdQuorumLoss && run.GetResult(Etcd) is null)
+        {
+            kind.AddError($"--kind {name} needs --etcd, e.g. --etcd etcd-1=http://localhost:2381,etcd-2=…");
+        }
+    }
+
+    private static IReadOnlyDictionary<string, Uri> EtcdMap(ArgumentResult result)
+    {
+        var members = new Dictionary<string, Uri>();
+        foreach (var pair in result.Tokens[0].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = pair.Split('=', 2);
+            if (parts.Length != 2 || parts[0].Length == 0 || !Uri.TryCreate(parts[1].TrimEnd('/') + "/", UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                result.AddError($"--etcd has '{pair}'; expected member=URL pairs, e.g. etcd-1=http://localhost:2381");
+                return members;
+            }
+
+            members[parts[0]] = url;
+        }
+
+        return members;
     }
 
     private static IReadOnlyList<Uri> PatroniUrls(ArgumentResult result)

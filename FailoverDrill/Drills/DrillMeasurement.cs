@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace HaStack.FailoverDrill.Drills;
 
 /// <summary>
@@ -9,50 +7,9 @@ namespace HaStack.FailoverDrill.Drills;
 /// </summary>
 internal static class DrillMeasurement
 {
-    /// <summary>
-    /// Measure phase, client side: once every path wrote to the new leader, the load runs on for the cool-down, stops,
-    /// and each path is measured.
-    /// </summary>
-    public static async Task<List<PathReport>> MeasurePathsAsync(DrillRun run, DrillSettings settings, LoadGenerator load,
-        Dictionary<string, string> oldServers, TimeSpan injectedAt, CancellationToken ct)
-    {
-        await DrillPolling.WaitForAsync("every client path writes to the new leader", settings.ClientRecovery, () =>
-            Task.FromResult(run.Paths.All(p => FirstAckOnNewLeader(run.Ledger.Snapshot(), p.Path, oldServers[p.Path], injectedAt) is not null)), ct).ConfigureAwait(false);
-        await Task.Delay(settings.CoolDown, ct).ConfigureAwait(false);
-        await load.StopAsync().ConfigureAwait(false);
-        var records = run.Ledger.Snapshot();
-        var pathReports = new List<PathReport>();
-        foreach (var (path, _) in run.Paths)
-        {
-            pathReports.Add(MeasurePath(records, path, oldServers[path], injectedAt, run.Notes));
-        }
-
-        return pathReports;
-    }
-
-    /// <summary>Measure phase, Patroni side (the monitor has stopped): the paths measured, detection, new leader and leader lock timing.</summary>
-    public static DrillReport WithFailoverTiming(DrillRun run, DrillReport report, List<PathReport> pathReports, FailoverMonitor monitor,
-        TimeSpan injectedAt, Activity? phase)
-    {
-        var detection = Since(monitor.DetectedAt, injectedAt);
-        var lockState = LeaderLock(run.Kind, detection, run.Precondition.Ttl, run.Precondition.LoopWait, run.Notes);
-        report = report with
-        {
-            Paths = pathReports,
-            Timing = new FailoverTiming(detection, Since(monitor.NewLeaderAt, injectedAt), null, lockState),
-            TimelineAfter = monitor.NewLeaderTimeline ?? report.TimelineAfter,
-        };
-        foreach (var p in pathReports)
-        {
-            phase?.SetTag($"drill.rto.{p.Path}", p.RtoSeconds);
-        }
-
-        return report;
-    }
-
-    /// <summary>The old leader's address as <paramref name="path"/> sees it: where most of its warm-up writes landed.</summary>
-    public static string OldServer(IEnumerable<WriteRecord> records, string path) =>
-        records.Where(r => r.Path == path && r.Outcome == WriteOutcome.Acknowledged)
+    /// <summary>The old leader's address as <paramref name="path"/> sees it: where most of its writes finished since <paramref name="since"/> landed.</summary>
+    public static string OldServer(IEnumerable<WriteRecord> records, string path, TimeSpan since) =>
+        records.Where(r => r.Path == path && r.Outcome == WriteOutcome.Acknowledged && r.Finished >= since)
             .GroupBy(r => r.Server).OrderByDescending(g => g.Count()).First().Key!;
 
     /// <summary>The first write of <paramref name="path"/> started after the fault and acknowledged by another server than the old leader.</summary>
@@ -90,11 +47,57 @@ internal static class DrillMeasurement
     }
 
     /// <summary>
+    /// What <paramref name="path"/> experienced through a fault that needs no failover, from <paramref name="injectedAt"/>
+    /// to <paramref name="until"/>: the longest stretch without an acknowledged write (from the last one before the
+    /// fault), and as RTO the time from the fault to the write that ended it.
+    /// </summary>
+    public static PathReport MeasureContinuity(IReadOnlyList<WriteRecord> records, string path, TimeSpan injectedAt, TimeSpan until)
+    {
+        var mine = records.Where(r => r.Path == path && r.Finished <= until).OrderBy(r => r.Finished).ToList();
+        var acks = mine.Where(r => r.Outcome == WriteOutcome.Acknowledged).ToList();
+        var previous = acks.LastOrDefault(r => r.Finished < injectedAt)?.Finished ?? injectedAt;
+        TimeSpan longest = TimeSpan.Zero, gapStart = previous;
+        WriteRecord? ending = null;
+        foreach (var ack in acks.Where(r => r.Finished >= injectedAt))
+        {
+            if (ack.Finished - previous > longest)
+            {
+                (longest, gapStart, ending) = (ack.Finished - previous, previous, ack);
+            }
+
+            previous = ack.Finished;
+        }
+
+        if (ending is null)
+        {
+            return new PathReport(path, null, null, acks.Count, 0, 0, 0);
+        }
+
+        var inGap = mine.Where(r => r.Finished > gapStart && r.Finished < ending.Finished).ToList();
+        return new PathReport(path,
+            RtoSeconds: Math.Round((ending.Finished - injectedAt).TotalSeconds, 3),
+            WriteGapSeconds: Math.Round(longest.TotalSeconds, 3),
+            Acknowledged: acks.Count,
+            FailedDuringGap: inGap.Count(r => r.Outcome == WriteOutcome.Failed),
+            UnknownDuringGap: inGap.Count(r => r.Outcome == WriteOutcome.Unknown),
+            Lost: 0);
+    }
+
+    /// <summary>True when every path had a write acknowledged between <paramref name="from"/> and <paramref name="to"/>.</summary>
+    public static bool EveryPathAcknowledged(IReadOnlyList<WriteRecord> records, IEnumerable<string> paths, TimeSpan from, TimeSpan to) =>
+        paths.All(p => records.Any(r => r.Path == p && r.Outcome == WriteOutcome.Acknowledged && r.Finished >= from && r.Finished <= to));
+
+    /// <summary>
     /// How the old leader's lock went (<see cref="FailoverTiming.LeaderLock"/>): released on a switchover, otherwise expired
     /// or released depending on how long detection took against the ttl. A crash whose lock did not expire gets a note.
     /// </summary>
     public static string LeaderLock(DrillKind kind, double? detection, int ttl, int loopWait, List<string> notes)
     {
+        if (detection is null)
+        {
+            return "kept";
+        }
+
         var lockState = kind == DrillKind.Switchover
             ? "released (planned)"
             : detection >= Math.Max(1, ttl - loopWait - 1)

@@ -43,7 +43,7 @@ public sealed class DrillMetrics
     public void Record(DrillReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var kind = report.Kind.ToString().ToLowerInvariant();
+        var kind = DrillKinds.Name(report.Kind);
         _runs.Add(1, new("kind", kind), new("outcome", report.Outcome.ToString().ToLowerInvariant()));
         if (report.Outcome == DrillOutcome.Refused)
         {

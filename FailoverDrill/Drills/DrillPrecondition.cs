@@ -7,7 +7,7 @@ namespace HaStack.FailoverDrill.Drills;
 /// What the drill found before touching anything; timing falls back to Patroni's defaults (30/10/10).
 /// <see cref="CheckAsync"/> finds it, or refuses the drill.
 /// </summary>
-internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicConfig Config, IReadOnlyList<string> Members, IReadOnlyList<string> Notes)
+internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicConfig Config, PatroniClusterView Cluster, IReadOnlyList<string> Members, IReadOnlyList<string> Notes)
 {
     /// <summary>Patroni's default <c>maximum_lag_on_failover</c> (1 MiB), when <c>/config</c> does not set it.</summary>
     private const long PatroniDefaultMaximumLag = 1_048_576;
@@ -28,7 +28,7 @@ internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicCon
         var (cluster, config) = await ReadClusterAsync(patroni, ct).ConfigureAwait(false);
         var leader = FindLeader(cluster);
         await CheckPromotableAsync(patroni, cluster, config, settings.Candidate, ct).ConfigureAwait(false);
-        if (injector.CannotInjectReason(target, leader.Name) is { } reason)
+        if (await injector.CannotInjectReasonAsync(new FaultContext(target, patroni, cluster, leader.Name, settings, http), ct).ConfigureAwait(false) is { } reason)
         {
             throw new DrillRefusedException(reason);
         }
@@ -45,7 +45,7 @@ internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicCon
             notes.Add(await CheckHealthProbeAsync(http, probe, ct).ConfigureAwait(false));
         }
 
-        return new DrillPrecondition(leader, config, [.. cluster.Members.Select(m => m.Name).Order(StringComparer.Ordinal)], notes);
+        return new DrillPrecondition(leader, config, cluster, [.. cluster.Members.Select(m => m.Name).Order(StringComparer.Ordinal)], notes);
     }
 
     private static async Task<(PatroniClusterView Cluster, PatroniDynamicConfig Config)> ReadClusterAsync(PatroniClient patroni, CancellationToken ct)

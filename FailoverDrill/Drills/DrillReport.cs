@@ -8,7 +8,7 @@ namespace HaStack.FailoverDrill.Drills;
 /// <summary>How a drill ended.</summary>
 public enum DrillOutcome
 {
-    /// <summary>Failover happened and every check held.</summary>
+    /// <summary>The fault had the effect it must have (failover or none) and every check held.</summary>
     Passed,
 
     /// <summary>The drill ran but a check failed (or the cluster did not recover in time).</summary>
@@ -20,8 +20,8 @@ public enum DrillOutcome
 
 /// <summary>What one client path experienced.</summary>
 /// <param name="Path"><c>pooled</c> (PgBouncer → router) or <c>direct</c> (Npgsql multi-host).</param>
-/// <param name="RtoSeconds">Fault injected → first write acknowledged by the new leader: client-visible RTO.</param>
-/// <param name="WriteGapSeconds">Longest stretch without an acknowledged write around the failover.</param>
+/// <param name="RtoSeconds">Fault injected → first write acknowledged by the new leader (a fault without failover: the first write after the longest gap): client-visible RTO.</param>
+/// <param name="WriteGapSeconds">Longest stretch without an acknowledged write around the fault.</param>
 /// <param name="Acknowledged">Acknowledged writes on this path during the drill.</param>
 /// <param name="FailedDuringGap">Writes that failed while no write was acknowledged.</param>
 /// <param name="UnknownDuringGap">Writes with an unknown outcome in that stretch.</param>
@@ -38,9 +38,17 @@ public sealed record PathReport(
 /// <summary>Failover timing as Patroni saw it, from the moment of injection.</summary>
 /// <param name="DetectionSeconds">The old leader stopped being Patroni's leader (its lock was released or expired).</param>
 /// <param name="NewLeaderSeconds">Another member holds the leader lock and runs.</param>
-/// <param name="RejoinSeconds">The old leader streams from the new one again.</param>
-/// <param name="LeaderLock"><c>expired</c> (held on until its ttl ran out, as after a crash) or <c>released</c>.</param>
+/// <param name="RejoinSeconds">Healthy again: every member streams from the leader (the old leader after a failover, a lost standby after its restart), etcd healthy.</param>
+/// <param name="LeaderLock"><c>expired</c> (held on until its ttl ran out, as after a crash), <c>released</c>, or <c>kept</c> (no failover).</param>
 public sealed record FailoverTiming(double? DetectionSeconds, double? NewLeaderSeconds, double? RejoinSeconds, string? LeaderLock);
+
+/// <summary>The fault itself: what it hit, how long it lasted, and whether writes went on meanwhile.</summary>
+/// <param name="Expected">What the fault had to do to the leader.</param>
+/// <param name="Victims">The members (Patroni or etcd) it hit.</param>
+/// <param name="HeldSeconds">Injection → heal.</param>
+/// <param name="LeaderChanged">Another member became the leader.</param>
+/// <param name="WritesContinued">Every path had writes acknowledged in the last quarter of the fault (e.g. failsafe mode without etcd quorum).</param>
+public sealed record FaultReport(FaultEffect Expected, IReadOnlyList<string> Victims, double HeldSeconds, bool LeaderChanged, bool WritesContinued);
 
 /// <summary>The result of one drill: the table printed at the end of a run, and <c>--json</c>.</summary>
 public sealed record DrillReport
@@ -68,8 +76,19 @@ public sealed record DrillReport
     public IReadOnlyList<PathReport> Paths { get; init; } = [];
     public CheckResult? Check { get; init; }
     public int? WritablePrimaries { get; init; }
-    public bool? NewLeaderAcceptsWrites { get; init; }
-    public bool? OldLeaderStreaming { get; init; }
+    public FaultReport? Fault { get; init; }
+
+    /// <summary>Every client path had writes acknowledged after the fault (by the new leader after a failover).</summary>
+    public bool? WritesResumed { get; init; }
+
+    /// <summary>Every member streams from the leader again: the old leader after a failover, a lost standby after its restart.</summary>
+    public bool? EveryMemberStreaming { get; init; }
+
+    /// <summary>Every etcd member healthy again (null: the drill does not know etcd's members).</summary>
+    public bool? EtcdHealthy { get; init; }
+
+    /// <summary>The primary's <c>synchronous_standby_names</c> through the drill (synchronous mode only).</summary>
+    public SynchronousReport? Synchronous { get; init; }
 
     /// <summary>Every node sampled directly through the drill: how long two committed writes at once (must be 0), and who was primary when.</summary>
     public SplitBrainReport? SplitBrain { get; init; }
@@ -82,7 +101,7 @@ public sealed record DrillReport
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
@@ -93,7 +112,7 @@ public sealed record DrillReport
     {
         var s = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        s.AppendLine(c, $"FailoverDrill {Kind.ToString().ToLowerInvariant()} {RunId}: {Outcome.ToString().ToUpperInvariant()}{(Reason is null ? "" : " - " + Reason)}");
+        s.AppendLine(c, $"FailoverDrill {DrillKinds.Name(Kind)} {RunId}: {Outcome.ToString().ToUpperInvariant()}{(Reason is null ? "" : " - " + Reason)}");
         if (Outcome == DrillOutcome.Refused)
         {
             return s.ToString();
@@ -102,11 +121,21 @@ public sealed record DrillReport
         s.AppendLine(c, $"  leader            {OldLeader ?? "?"} -> {NewLeader ?? "?"}   timeline {TimelineBefore?.ToString(c) ?? "?"} -> {TimelineAfter?.ToString(c) ?? "?"}");
         s.AppendLine(c, $"  cluster           synchronous_mode {SynchronousModeName ?? (SynchronousMode ? "on" : "off")}, ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s (read back from Patroni)");
         s.AppendLine(c, $"  injected          {Injection}");
+        if (Fault is { } f)
+        {
+            s.AppendLine(c, $"  fault             expected {Name(f.Expected)}, held {f.HeldSeconds:0.0} s, leader changed {(f.LeaderChanged ? "yes" : "no")}, writes continued during it {(f.WritesContinued ? "yes" : "no")}");
+        }
+
         if (Timing is { } t)
         {
             s.AppendLine(c, $"  detection         {Sec(t.DetectionSeconds)}   (leader lock {t.LeaderLock ?? "?"})");
             s.AppendLine(c, $"  new leader lock   {Sec(t.NewLeaderSeconds)}");
-            s.AppendLine(c, $"  old leader rejoin {Sec(t.RejoinSeconds)}{(Recovery is null ? "" : "   (" + Recovery + ")")}");
+            s.AppendLine(c, $"  healthy again     {Sec(t.RejoinSeconds)}{(Recovery is null ? "" : "   (" + Recovery + ")")}");
+        }
+
+        if (Synchronous is { } sync)
+        {
+            s.AppendLine(c, $"  synchronous       {(sync.WentAsynchronous ? $"went asynchronous for {sync.AsynchronousSeconds:0.0} s" : "never asynchronous")}: {SyncStandbySampler.Describe(sync.Timeline)}");
         }
 
         s.AppendLine("  path      RTO       write gap  acked   failed(gap)  unknown(gap)  lost");
@@ -121,7 +150,7 @@ public sealed record DrillReport
             s.AppendLine(c, $"  checker           lost {k.Lost.Count}, duplicates {k.Duplicates.Count}, failed-but-present {k.FailedButPresent.Count}, unexpected {k.Unexpected.Count}{(k.Lost.Count > 0 ? "   lost: " + string.Join(' ', k.Lost.Take(10)) : "")}");
         }
 
-        s.AppendLine(c, $"  afterwards        writable primaries {WritablePrimaries?.ToString(c) ?? "?"}, new leader accepts writes {YesNo(NewLeaderAcceptsWrites)}, old leader streaming {YesNo(OldLeaderStreaming)}");
+        s.AppendLine(c, $"  afterwards        writable primaries {WritablePrimaries?.ToString(c) ?? "?"}, writes resumed {YesNo(WritesResumed)}, every member streaming {YesNo(EveryMemberStreaming)}{(EtcdHealthy is null ? "" : ", etcd healthy " + YesNo(EtcdHealthy))}");
         if (SplitBrain is { } sb)
         {
             s.AppendLine(c, $"  split brain       {sb.LongestSeconds:0.0} s with two primaries taking writes ({sb.Samples} samples); primary: {SplitBrainDetector.Describe(sb.Timeline)}");
@@ -136,5 +165,6 @@ public sealed record DrillReport
 
         static string Sec(double? v) => v is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "-";
         static string YesNo(bool? v) => v switch { true => "yes", false => "NO", null => "?" };
+        static string Name(FaultEffect e) => JsonNamingPolicy.KebabCaseLower.ConvertName(e.ToString());
     }
 }

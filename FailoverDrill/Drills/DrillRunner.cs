@@ -4,13 +4,14 @@ using Npgsql;
 namespace HaStack.FailoverDrill.Drills;
 
 /// <summary>
-/// Runs one drill: precondition → setup → load → inject → await new leader → measure → verify → rejoin → cleanup,
-/// each phase a span of one trace. Used by the service and the CLI alike.
+/// Runs one drill: precondition → setup → load → the fault (<see cref="FaultStep"/>: inject → await new leader or
+/// hold → heal → rejoin → measure) → verify → cleanup, each phase a span of one trace. Used by the service and the
+/// CLI alike.
 /// </summary>
 /// <remarks>
 /// This class is the orchestration: the phases in order, their spans, the report as it fills in. The work of the
-/// phases is in <see cref="DrillPrecondition"/>, <see cref="LoadGenerator"/>, <see cref="FailoverMonitor"/>,
-/// <see cref="DrillMeasurement"/>, <see cref="DrillVerification"/>, <see cref="DrillVerdict"/> and <see cref="DrillCleanup"/>.
+/// phases is in <see cref="DrillPrecondition"/>, <see cref="LoadGenerator"/>, <see cref="FaultStep"/>,
+/// <see cref="DrillObservers"/>, <see cref="DrillVerification"/>, <see cref="DrillVerdict"/> and <see cref="DrillCleanup"/>.
 /// </remarks>
 public sealed class DrillRunner(DrillTarget target, DrillSettings settings, DrillMetrics? metrics, ILogger logger, HttpClient? http = null)
 {
@@ -27,18 +28,18 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
 
     private readonly DrillVerification _verification = new(target, settings, logger);
 
-    private HttpClient Http => http ?? s_http;
+    internal HttpClient Http => http ?? s_http;
 
     /// <summary>Runs one drill of <paramref name="kind"/>; a refused or failed drill is a report too, not an exception.</summary>
     public async Task<DrillReport> RunAsync(DrillKind kind, CancellationToken ct)
     {
         var injector = FaultInjectors.For(kind);
-        var runId = $"{kind.ToString().ToLowerInvariant()}-{DateTime.UtcNow:yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+        var runId = NewRunId(DrillKinds.Name(kind));
         var clock = Stopwatch.StartNew();
-        using var root = _source.StartActivity($"drill {kind.ToString().ToLowerInvariant()}");
-        root?.SetTag("drill.kind", kind.ToString().ToLowerInvariant());
+        using var root = _source.StartActivity($"drill {DrillKinds.Name(kind)}");
+        root?.SetTag("drill.kind", DrillKinds.Name(kind));
         root?.SetTag("drill.run_id", runId);
-        logger.LogInformation("Drill {RunId} ({Kind}) starting", runId, kind);
+        logger.LogInformation("Drill {RunId} ({Kind}) starting", runId, DrillKinds.Name(kind));
 
         var report = new DrillReport { RunId = runId, Kind = kind, StartedAt = DateTimeOffset.UtcNow };
         var patroni = CreatePatroniClient();
@@ -83,21 +84,15 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
     }
 
     /// <summary>
-    /// Setup to rejoin, then the verdict; any failure (except cancellation by <paramref name="ct"/>) makes the report
-    /// <see cref="DrillOutcome.Failed"/>. Cleanup runs whatever happened, recovering the victim if the fault was injected
-    /// but not yet recovered.
+    /// Setup, load, the fault (<see cref="FaultStep"/>), verification, then the verdict; any failure (except
+    /// cancellation by <paramref name="ct"/>) makes the report <see cref="DrillOutcome.Failed"/>. Cleanup runs whatever
+    /// happened; the step heals its own fault.
     /// </summary>
     private async Task<DrillReport> RunPhasesAsync(DrillRun run, DrillReport report, CancellationToken ct)
     {
         LoadGenerator? load = null;
-        CancellationTokenSource? monitorStop = null;
-        Task? monitorTask = null;
-        SplitBrainDetector? detector = null;
-        CancellationTokenSource? detectorStop = null;
-        Task? detectorTask = null;
+        DrillObservers? observers = null;
         var injectedAt = TimeSpan.Zero;
-        var injected = false;
-        var recovered = false;
         try
         {
             using (_source.StartActivity("setup"))
@@ -106,66 +101,27 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
                 await SplitBrainDetector.EnsureTableAsync(run.Paths[0].Source, ct).ConfigureAwait(false);
             }
 
-            // Every node, sampled directly for the whole drill: were two primaries ever taking writes?
-            if (target.DirectConnectionString is { } direct)
-            {
-                detector = new SplitBrainDetector(SplitBrainDetector.NodesOf(direct, run.Precondition.Members), run.Id, run.Clock, settings.PollInterval);
-                detectorStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                detectorTask = detector.RunAsync(detectorStop.Token);
-            }
-            else
-            {
-                run.Notes.Add("no direct connection string: the split-brain detector did not run");
-            }
-
-            Dictionary<string, string> oldServers;
+            // Every node sampled directly for the whole drill (two primaries taking writes?), and what the primary's commits wait for.
+            observers = DrillObservers.Start(target, settings, run, ct);
             using (var phase = _source.StartActivity("load"))
             {
                 load = new LoadGenerator(run.Id, run.Ledger, run.Clock, settings, run.Paths);
-                oldServers = await WarmUpAsync(run, load, ct).ConfigureAwait(false);
+                await WarmUpAsync(run, load, ct).ConfigureAwait(false);
                 phase?.SetTag("drill.writes", run.Ledger.Snapshot().Count);
             }
 
-            monitorStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var monitor = new FailoverMonitor(Http, target.PatroniUrls, run.OldLeader, run.Clock, settings.PollInterval);
-            monitorTask = monitor.RunAsync(monitorStop.Token);
-            using (var phase = _source.StartActivity("inject"))
-            {
-                injectedAt = run.Clock.Elapsed;
-                injected = true;
-                report = await InjectFaultAsync(run, report, phase, ct).ConfigureAwait(false);
-            }
-
-            using (var phase = _source.StartActivity("await-new-leader"))
-            {
-                report = await AwaitNewLeaderAsync(run, report, monitor, phase, ct).ConfigureAwait(false);
-            }
-
-            using (var phase = _source.StartActivity("measure"))
-            {
-                var pathReports = await DrillMeasurement.MeasurePathsAsync(run, settings, load, oldServers, injectedAt, ct).ConfigureAwait(false);
-                await monitorStop.CancelAsync().ConfigureAwait(false);
-                await monitorTask.ConfigureAwait(false);
-                report = DrillMeasurement.WithFailoverTiming(run, report, pathReports, monitor, injectedAt, phase);
-            }
+            injectedAt = run.Clock.Elapsed;
+            report = await new FaultStep(target, settings, _verification, logger, Http).RunAsync(run, report, ct).ConfigureAwait(false);
+            await Task.Delay(settings.CoolDown, ct).ConfigureAwait(false);
+            await load.StopAsync().ConfigureAwait(false);
 
             using (var phase = _source.StartActivity("verify"))
             {
                 report = await _verification.VerifyWritesAsync(run, report, phase, ct).ConfigureAwait(false);
             }
 
-            using (var phase = _source.StartActivity("rejoin"))
-            {
-                // Noted at once: if the rest of the phase fails, cleanup must not recover a second time.
-                var recovery = await run.Injector.RecoverAsync(target, run.OldLeader, ct).ConfigureAwait(false);
-                recovered = true;
-                report = report with { Recovery = recovery };
-                report = await _verification.VerifyRejoinAsync(run, report, injectedAt, phase, ct).ConfigureAwait(false);
-            }
-
-            report = report with { SplitBrain = await StopDetectorAsync(detector, detectorStop, detectorTask, injectedAt).ConfigureAwait(false) };
-            detector = null;
-
+            report = await observers.StopAsync(report, injectedAt).ConfigureAwait(false);
+            observers = null;
             report = DrillVerdict.Judge(report, run.Notes);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -175,54 +131,22 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         }
         finally
         {
-            if (detector is not null)
+            if (observers is not null)
             {
-                report = report with { SplitBrain = await StopDetectorAsync(detector, detectorStop, detectorTask, injectedAt).ConfigureAwait(false) };
-            }
-
-            // A drill that failed before its measure phase must not leave the monitor polling Patroni.
-            if (monitorStop is not null)
-            {
-                await monitorStop.CancelAsync().ConfigureAwait(false);
-                await (monitorTask ?? Task.CompletedTask).ConfigureAwait(false);
-                monitorStop.Dispose();
+                report = await observers.StopAsync(report, injectedAt).ConfigureAwait(false);
             }
 
             using (_source.StartActivity("cleanup"))
             {
-                await DrillCleanup.RunAsync(target, load, run.Injector, injected && !recovered, run.OldLeader, run.Paths, run.Id, run.Notes).ConfigureAwait(false);
+                await DrillCleanup.RunAsync(target, load, run.Paths, run.Id, run.Notes).ConfigureAwait(false);
             }
         }
 
         return report;
     }
 
-    /// <summary>Stops the split-brain detector and returns what it saw (null when it did not run).</summary>
-    private static async Task<SplitBrainReport?> StopDetectorAsync(SplitBrainDetector? detector, CancellationTokenSource? stop, Task? running, TimeSpan injectedAt)
-    {
-        if (detector is null || stop is null)
-        {
-            return null;
-        }
-
-        await stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await (running ?? Task.CompletedTask).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or InvalidOperationException)
-        {
-            // What it sampled until then still stands; a sampling error must not turn into the drill's failure.
-        }
-
-        stop.Dispose();
-        var result = detector.Report(injectedAt);
-        await detector.DisposeAsync().ConfigureAwait(false);
-        return result;
-    }
-
-    /// <summary>Load phase: starts the writers and waits out the warm-up; returns the old leader's address per path.</summary>
-    private async Task<Dictionary<string, string>> WarmUpAsync(DrillRun run, LoadGenerator load, CancellationToken ct)
+    /// <summary>Load phase: starts the writers and waits out the warm-up.</summary>
+    internal async Task WarmUpAsync(DrillRun run, LoadGenerator load, CancellationToken ct)
     {
         load.Start();
         var warmUpEnd = run.Clock.Elapsed + settings.WarmUp;
@@ -231,31 +155,10 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             var acks = run.Ledger.Snapshot().Where(r => r.Outcome == WriteOutcome.Acknowledged).ToList();
             return Task.FromResult(run.Clock.Elapsed >= warmUpEnd && run.Paths.All(p => acks.Count(a => a.Path == p.Path) >= 5));
         }, ct).ConfigureAwait(false);
-        var oldServers = new Dictionary<string, string>();
-        foreach (var (path, _) in run.Paths)
-        {
-            oldServers[path] = DrillMeasurement.OldServer(run.Ledger.Snapshot(), path);
-        }
-
-        return oldServers;
     }
 
-    private async Task<DrillReport> InjectFaultAsync(DrillRun run, DrillReport report, Activity? phase, CancellationToken ct)
-    {
-        var result = await run.Injector.InjectAsync(target, run.Patroni, run.OldLeader, settings, ct).ConfigureAwait(false);
-        phase?.SetTag("drill.injection", result.Description);
-        report = report with { Injection = result.Description };
-        logger.LogInformation("Drill {RunId}: {Injection}", run.Id, result.Description);
-        return report;
-    }
-
-    private async Task<DrillReport> AwaitNewLeaderAsync(DrillRun run, DrillReport report, FailoverMonitor monitor, Activity? phase, CancellationToken ct)
-    {
-        var limit = TimeSpan.FromSeconds(run.Precondition.Ttl) + settings.NewLeaderGrace;
-        await DrillPolling.WaitForAsync($"a new leader within {limit.TotalSeconds:0} s", limit, () => Task.FromResult(monitor.NewLeaderAt is not null), ct).ConfigureAwait(false);
-        phase?.SetTag("drill.new_leader", monitor.NewLeader);
-        return report with { NewLeader = monitor.NewLeader, TimelineAfter = monitor.NewLeaderTimeline };
-    }
+    /// <summary>A run id: what runs, the UTC start, a random suffix (the load's rows carry it).</summary>
+    internal static string NewRunId(string what) => $"{what}-{DateTime.UtcNow:yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
 
     private DrillReport Refuse(DrillReport report, string reason, Stopwatch clock, Activity? root)
     {
@@ -279,7 +182,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         return report;
     }
 
-    private static DrillReport WithPrecondition(DrillReport report, DrillPrecondition pre) => report with
+    internal static DrillReport WithPrecondition(DrillReport report, DrillPrecondition pre) => report with
     {
         OldLeader = pre.Leader.Name,
         TimelineBefore = pre.Leader.Timeline,
@@ -295,7 +198,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
     /// one. The service's come from Aspire.Npgsql (<see cref="DrillTarget.PooledDataSource"/>); otherwise (the command
     /// line) they are made here, and cleanup disposes them.
     /// </summary>
-    private List<(string Path, NpgsqlDataSource Source)> OpenClientPaths()
+    internal List<(string Path, NpgsqlDataSource Source)> OpenClientPaths()
     {
         var paths = new List<(string Path, NpgsqlDataSource Source)>
         {
@@ -309,5 +212,5 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         return paths;
     }
 
-    private PatroniClient CreatePatroniClient() => new(Http, target.PatroniUrls, target.Credentials);
+    internal PatroniClient CreatePatroniClient() => new(Http, target.PatroniUrls, target.Credentials);
 }

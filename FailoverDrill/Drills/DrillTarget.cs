@@ -1,15 +1,5 @@
 namespace HaStack.FailoverDrill.Drills;
 
-/// <summary>The kinds of fault a drill can inject (each is an <see cref="IFaultInjector"/>).</summary>
-public enum DrillKind
-{
-    /// <summary>A planned move of the leader through Patroni's REST API.</summary>
-    Switchover,
-
-    /// <summary>Abrupt loss of the leader node: its container is killed (Patroni and PostgreSQL die together).</summary>
-    Crash,
-}
-
 /// <summary>Everything a drill needs to reach a Patroni cluster and its clients.</summary>
 /// <param name="PatroniUrls">Patroni REST API of each node (any subset that includes the survivors works).</param>
 /// <param name="PooledConnectionString">The application's pooled read-write path (PgBouncer → router → leader).</param>
@@ -40,7 +30,19 @@ public sealed record DrillTarget(
     /// <summary>The REST credentials for unsafe requests (switchover), when both are known.</summary>
     public PatroniCredentials? Credentials => RestUser is not null && RestPassword is not null ? new(RestUser, RestPassword) : null;
 
-    /// <summary>The container of a Patroni member.</summary>
+    /// <summary>The container engine's command (<c>docker</c>, <c>podman</c>) for the faults it injects itself: pause, network filtering.</summary>
+    public string Engine { get; init; } = "docker";
+
+    /// <summary>
+    /// An image with <c>nft</c> and HaStack's <c>netfault.sh</c> (the node image): a partition runs it as a one-off
+    /// container in the victim's network namespace. Null: partition drills are refused.
+    /// </summary>
+    public string? FaultImage { get; init; }
+
+    /// <summary>etcd member name → its metrics URL (<c>/health</c>, <c>/metrics</c>); the containers are in <see cref="Containers"/>. Empty: etcd drills are refused.</summary>
+    public IReadOnlyDictionary<string, Uri> EtcdMembers { get; init; } = new Dictionary<string, Uri>();
+
+    /// <summary>The container of a Patroni or etcd member.</summary>
     public string ContainerOf(string member) => Containers?.GetValueOrDefault(member) ?? member;
 }
 
@@ -73,6 +75,9 @@ public sealed record DrillSettings
 
     /// <summary>Patroni polling interval while timing the failover.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long a fault that needs no failover is held before it is healed (null: the kind's default from the cluster's timing).</summary>
+    public TimeSpan? FaultHold { get; init; }
 
     /// <summary>Switchover only: the member to promote (default: Patroni chooses).</summary>
     public string? Candidate { get; init; }

@@ -6,6 +6,9 @@ namespace HaStack.FailoverDrill.Drills;
 /// </summary>
 internal static class DrillVerdict
 {
+    /// <summary>The longest write gap one lost etcd member may cause.</summary>
+    public const double EtcdMemberLossMaxGapSeconds = 1.0;
+
     public static DrillReport Judge(DrillReport report, List<string> notes)
     {
         var check = report.Check!;
@@ -37,14 +40,20 @@ internal static class DrillVerdict
             problems.Add($"two primaries committed writes at once for {splitBrain.LongestSeconds:0.0} s ({SplitBrainDetector.Describe(splitBrain.Timeline)})");
         }
 
-        if (report.NewLeaderAcceptsWrites != true)
+        problems.AddRange(EffectProblems(report, notes));
+        if (report.WritesResumed != true)
         {
-            problems.Add("the new leader did not accept writes on every path");
+            problems.Add(report.Fault?.LeaderChanged == true ? "the new leader did not accept writes on every path" : "writes did not resume on every path");
         }
 
-        if (report.OldLeaderStreaming != true)
+        if (report.EveryMemberStreaming != true)
         {
-            problems.Add("the old leader did not rejoin as a streaming replica");
+            problems.Add(report.Fault?.LeaderChanged == true ? "the old leader did not rejoin as a streaming replica" : "not every member streams from the leader again");
+        }
+
+        if (report.EtcdHealthy == false)
+        {
+            problems.Add("etcd did not become healthy again");
         }
 
         if (report.WritablePrimaries is { } n && n != 1)
@@ -55,5 +64,42 @@ internal static class DrillVerdict
         return problems.Count == 0
             ? report with { Outcome = DrillOutcome.Passed }
             : report with { Outcome = DrillOutcome.Failed, Reason = string.Join("; ", problems) };
+    }
+
+    /// <summary>What the fault did to the leader and to synchronous replication, against what it had to do.</summary>
+    private static IEnumerable<string> EffectProblems(DrillReport report, List<string> notes)
+    {
+        if (report.Fault is { } fault)
+        {
+            if (fault.Expected == FaultEffect.NoFailover && fault.LeaderChanged)
+            {
+                yield return $"the leader moved from {report.OldLeader} to {report.NewLeader}: a {DrillKinds.Name(report.Kind)} must not cause a failover";
+            }
+
+            if (fault.LeaderChanged && report.TimelineBefore is { } before && report.TimelineAfter is { } after && after != before + 1)
+            {
+                notes.Add($"timeline moved from {before} to {after}, not by exactly one");
+            }
+        }
+
+        if (report.Kind == DrillKind.EtcdMemberLoss)
+        {
+            foreach (var path in report.Paths.Where(p => p.WriteGapSeconds > EtcdMemberLossMaxGapSeconds))
+            {
+                yield return $"{path.Path}: a write gap of {path.WriteGapSeconds:0.00} s with one etcd member lost (allowed: {EtcdMemberLossMaxGapSeconds:0.0} s)";
+            }
+        }
+
+        if (report.Synchronous is { WentAsynchronous: true } sync)
+        {
+            if (report.SynchronousModeName == "strict")
+            {
+                yield return $"synchronous_mode strict went asynchronous for {sync.AsynchronousSeconds:0.0} s ({SyncStandbySampler.Describe(sync.Timeline)})";
+            }
+            else
+            {
+                notes.Add($"synchronous_mode {report.SynchronousModeName}: commits stopped waiting for a standby for {sync.AsynchronousSeconds:0.0} s (Patroni dropped the lost standby; strict mode would stall instead)");
+            }
+        }
     }
 }

@@ -4,8 +4,8 @@ using Npgsql;
 namespace HaStack.FailoverDrill.Drills;
 
 /// <summary>
-/// What the drill reads back from the cluster after the failover (the verify and rejoin phases): the writes the new
-/// leader stored, whether the old leader streams again, and how many nodes accept writes.
+/// What the drill reads back from the cluster after the fault (the verify and rejoin phases): the writes the leader
+/// stored, whether every member streams again, and how many nodes accept writes.
 /// </summary>
 internal sealed class DrillVerification(DrillTarget target, DrillSettings settings, ILogger logger)
 {
@@ -20,44 +20,55 @@ internal sealed class DrillVerification(DrillTarget target, DrillSettings settin
         phase?.SetTag("drill.lost", check.Lost.Count);
         phase?.SetTag("drill.unknown", check.Unknown);
         var lostByPath = check.Lost.GroupBy(k => k.Path).ToDictionary(g => g.Key, g => g.Count());
-        var measured = report.Paths;
         report = report with
         {
             Check = check,
-            Paths = [.. measured.Select(p => p with { Lost = lostByPath.GetValueOrDefault(p.Path) })],
-            NewLeaderAcceptsWrites = measured.All(p => p.RtoSeconds is not null),
+            Paths = [.. report.Paths.Select(p => p with { Lost = lostByPath.GetValueOrDefault(p.Path) })],
         };
-        if (report.TimelineBefore is { } before && report.TimelineAfter is { } after && after != before + 1)
-        {
-            run.Notes.Add($"timeline moved from {before} to {after}, not by exactly one");
-        }
-
         return report;
     }
 
-    /// <summary>Rejoin phase, once the fault is recovered: the old leader streaming again, and how many primaries there are.</summary>
-    public async Task<DrillReport> VerifyRejoinAsync(DrillRun run, DrillReport report, TimeSpan injectedAt, Activity? phase, CancellationToken ct)
+    /// <summary>
+    /// Rejoin phase, once the fault is healed: waits until every member of the precondition streams from the leader
+    /// (and a sync standby runs in synchronous mode, and every etcd member is healthy when the drill knows them).
+    /// Returns whether that happened within <see cref="DrillSettings.Rejoin"/>, and etcd's health (null: unknown).
+    /// </summary>
+    public async Task<(bool Streaming, bool? EtcdHealthy)> WaitUntilHealedAsync(DrillRun run, HttpClient http, CancellationToken ct)
     {
-        var streaming = await WaitForRejoinAsync(run.Patroni, run.OldLeader, run.Precondition.Config.SynchronousMode, ct).ConfigureAwait(false);
-        var rejoin = streaming ? DrillMeasurement.Since(run.Clock.Elapsed, injectedAt) : null;
-        var writable = await CountWritablePrimariesAsync(run.Patroni, run.Notes, ct).ConfigureAwait(false);
-        phase?.SetTag("drill.rejoin_seconds", rejoin);
-        report = report with
+        var others = run.Precondition.Members;
+        bool? etcdHealthy = target.EtcdMembers.Count == 0 ? null : false;
+        var streaming = false;
+        try
         {
-            OldLeaderStreaming = streaming,
-            WritablePrimaries = writable,
-            Timing = report.Timing! with { RejoinSeconds = rejoin },
-        };
-        if (!streaming)
+            await DrillPolling.WaitForAsync("every member streams again and etcd is healthy", settings.Rejoin, async () =>
+            {
+                streaming = streaming || await EveryMemberStreamsAsync(run.Patroni, others, run.Precondition.Config.SynchronousMode, ct).ConfigureAwait(false);
+                if (etcdHealthy == false)
+                {
+                    etcdHealthy = (await EtcdHealth.UnhealthyAsync(http, target.EtcdMembers, ct).ConfigureAwait(false)).Count == 0;
+                }
+
+                return streaming && etcdHealthy != false;
+            }, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
         {
-            run.Notes.Add($"{run.OldLeader} did not stream from the new leader within {settings.Rejoin.TotalSeconds:0} s");
+            if (!streaming)
+            {
+                run.Notes.Add($"not every member streamed from the leader within {settings.Rejoin.TotalSeconds:0} s");
+            }
+
+            if (etcdHealthy == false)
+            {
+                run.Notes.Add($"etcd was not healthy again within {settings.Rejoin.TotalSeconds:0} s");
+            }
         }
 
-        return report;
+        return (streaming, etcdHealthy);
     }
 
     /// <summary>Every write of the run, read from a primary (the multi-host path if there is one: it follows the leader).</summary>
-    private async Task<List<WriteKey>> ReadStoredWritesAsync(NpgsqlDataSource source, string runId, CancellationToken ct)
+    public async Task<List<WriteKey>> ReadStoredWritesAsync(NpgsqlDataSource source, string runId, CancellationToken ct)
     {
         List<WriteKey>? stored = null;
         await DrillPolling.WaitForAsync("reading the drill's writes from the new leader", TimeSpan.FromSeconds(30), async () =>
@@ -68,26 +79,11 @@ internal sealed class DrillVerification(DrillTarget target, DrillSettings settin
         return stored!;
     }
 
-    /// <summary>True once the old leader streams from the new one (and, in synchronous mode, a sync standby exists).</summary>
-    private async Task<bool> WaitForRejoinAsync(PatroniClient patroni, string oldLeader, bool synchronous, CancellationToken ct)
-    {
-        try
-        {
-            await DrillPolling.WaitForAsync($"{oldLeader} streams again", settings.Rejoin,
-                () => HasRejoinedAsync(patroni, oldLeader, synchronous, ct), ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>
     /// Nodes that accept writes: Patroni's leader count, and, where the direct path names every host, PostgreSQL's own
     /// answer per host (the stronger evidence: a node Patroni lost track of would show here).
     /// </summary>
-    private async Task<int> CountWritablePrimariesAsync(PatroniClient patroni, List<string> notes, CancellationToken ct)
+    public async Task<int> CountWritablePrimariesAsync(PatroniClient patroni, List<string> notes, CancellationToken ct)
     {
         var cluster = await patroni.GetClusterAsync(ct).ConfigureAwait(false);
         if (target.DirectConnectionString is not { } direct)
@@ -146,18 +142,21 @@ internal sealed class DrillVerification(DrillTarget target, DrillSettings settin
         }
     }
 
-    private static async Task<bool> HasRejoinedAsync(PatroniClient patroni, string oldLeader, bool synchronous, CancellationToken ct)
+    /// <summary>Every member but the leader streams from it (and, in synchronous mode, a sync standby runs).</summary>
+    private static async Task<bool> EveryMemberStreamsAsync(PatroniClient patroni, IReadOnlyList<string> members, bool synchronous, CancellationToken ct)
     {
         try
         {
-            var primary = await patroni.GetPrimaryStatusAsync(ct).ConfigureAwait(false);
-            if (primary?.Replication?.Any(r => r.ApplicationName == oldLeader && r.State == "streaming") != true)
+            var cluster = await patroni.GetClusterAsync(ct).ConfigureAwait(false);
+            if (cluster.Leader is not { IsRunning: true } leader)
             {
                 return false;
             }
 
-            var cluster = await patroni.GetClusterAsync(ct).ConfigureAwait(false);
-            return !synchronous || cluster.Members.Any(m => m.IsSyncStandby && m.IsRunning);
+            var primary = await patroni.GetPrimaryStatusAsync(ct).ConfigureAwait(false);
+            var streaming = primary?.Replication?.Where(r => r.State == "streaming").Select(r => r.ApplicationName).ToHashSet() ?? [];
+            return members.Where(m => m != leader.Name).All(streaming.Contains)
+                   && (!synchronous || cluster.Members.Any(m => m.IsSyncStandby && m.IsRunning));
         }
         catch (PatroniApiException)
         {

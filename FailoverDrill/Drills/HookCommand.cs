@@ -21,6 +21,13 @@ public static partial class HookCommand
             ? null
             : $"{kind} name '{name}' is not allowed in a fault hook: only letters, digits, '.', '_' and '-' (starting with a letter or digit)";
 
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_./:@-]{0,254}$")]
+    private static partial Regex SafeImage();
+
+    /// <summary>Why <paramref name="image"/> may not be an engine argument (null: it may): a plain reference, never an option.</summary>
+    public static string? UnsafeImageReason(string image) =>
+        SafeImage().IsMatch(image) ? null : $"image '{image}' is not allowed: only letters, digits, '.', '_', '/', ':', '@' and '-' (starting with a letter or digit)";
+
     /// <summary>Splits a hook given as one string (the command line's form) at spaces; no quoting, no shell.</summary>
     public static IReadOnlyList<string> Parse(string? text) =>
         (text ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -14,7 +14,8 @@ public static class DrillServiceExtensions
     /// <summary>
     /// Reads the target from <c>ConnectionStrings:app</c>, <c>ConnectionStrings:app-direct</c> and the <c>Drill</c>
     /// section (<c>Patroni</c>: comma-separated REST URLs; <c>RestUser</c>, <c>RestPassword</c>; <c>KillCommand</c> and
-    /// <c>StartCommand</c>: argument lists, <c>KillCommand:0</c> the program; <c>Containers</c>: <c>member=container,…</c>;
+    /// <c>StartCommand</c>: argument lists, <c>KillCommand:0</c> the program; <c>Containers</c>: <c>member=container,…</c>
+    /// for Patroni and etcd members; <c>Engine</c>; <c>FaultImage</c>; <c>Etcd</c>: <c>member=metricsUrl,…</c>;
     /// <c>HealthProbeUrl</c>).
     /// </summary>
     public static IHostApplicationBuilder AddDrillService(this IHostApplicationBuilder builder)
@@ -46,7 +47,7 @@ public static class DrillServiceExtensions
     }
 
     /// <summary>
-    /// <c>POST /drills/switchover</c>, <c>POST /drills/crash</c> (202 at once; <c>?wait=true</c>: 200 with the report,
+    /// <c>POST /drills/{kind}</c> for every <see cref="DrillKind"/> (202 at once; <c>?wait=true</c>: 200 with the report,
     /// 412 when refused; from the host only, with the control secret: <see cref="ControlSecretFilter"/>),
     /// <c>GET /drills/last</c>, <c>GET /drills</c>.
     /// </summary>
@@ -55,17 +56,17 @@ public static class DrillServiceExtensions
         var control = app.MapGroup("/drills").AddEndpointFilter<ControlSecretFilter>();
         foreach (var kind in Enum.GetValues<DrillKind>())
         {
-            control.MapPost($"/{kind.ToString().ToLowerInvariant()}", async (bool? wait, DrillCoordinator coordinator) =>
+            control.MapPost($"/{DrillKinds.Name(kind)}", async (bool? wait, DrillCoordinator coordinator) =>
             {
                 var drill = coordinator.TryStart(kind);
                 if (drill is null)
                 {
-                    return Results.Json(new { error = $"a {coordinator.Running?.ToString().ToLowerInvariant()} drill is already running" }, statusCode: StatusCodes.Status409Conflict);
+                    return Results.Json(new { error = $"a {(coordinator.Running is { } running ? DrillKinds.Name(running) : "")} drill is already running" }, statusCode: StatusCodes.Status409Conflict);
                 }
 
                 if (wait != true)
                 {
-                    return Results.Json(new { status = "started", kind = kind.ToString().ToLowerInvariant(), report = "/drills/last" }, statusCode: StatusCodes.Status202Accepted);
+                    return Results.Json(new { status = "started", kind = DrillKinds.Name(kind), report = "/drills/last" }, statusCode: StatusCodes.Status202Accepted);
                 }
 
                 var report = await drill.ConfigureAwait(false);
@@ -77,7 +78,7 @@ public static class DrillServiceExtensions
         app.MapGet("/drills/last", (DrillCoordinator coordinator) =>
             coordinator.Last is { } last ? Results.Json(last, DrillReport.JsonOptions) : Results.NotFound(new { error = "no drill has run yet" }));
         app.MapGet("/drills", (DrillCoordinator coordinator) =>
-            Results.Json(new { running = coordinator.Running?.ToString().ToLowerInvariant(), last = coordinator.Last }, DrillReport.JsonOptions));
+            Results.Json(new { running = coordinator.Running is { } running ? DrillKinds.Name(running) : null, last = coordinator.Last }, DrillReport.JsonOptions));
         return app;
     }
 
@@ -99,8 +100,7 @@ public static class DrillServiceExtensions
             throw new InvalidOperationException("Drill:Patroni is not set: the drill needs the Patroni REST URLs.");
         }
 
-        var containers = (section["Containers"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(pair => pair.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        var containers = Pairs(section["Containers"]).ToDictionary();
         return new DrillTarget(
             urls,
             pooled,
@@ -110,6 +110,17 @@ public static class DrillServiceExtensions
             Hook(section.GetSection("KillCommand")),
             Hook(section.GetSection("StartCommand")),
             containers,
-            section["HealthProbeUrl"] is { Length: > 0 } probe ? new Uri(probe.TrimEnd('/') + "/") : null);
+            section["HealthProbeUrl"] is { Length: > 0 } probe ? new Uri(probe.TrimEnd('/') + "/") : null)
+        {
+            Engine = section["Engine"] is { Length: > 0 } engine ? engine : "docker",
+            FaultImage = section["FaultImage"] is { Length: > 0 } image ? image : null,
+            EtcdMembers = Pairs(section["Etcd"]).ToDictionary(p => p.Key, p => new Uri(p.Value.TrimEnd('/') + "/", UriKind.Absolute)),
+        };
     }
+
+    /// <summary><c>a=b,c=d</c> as pairs; malformed entries are skipped.</summary>
+    private static IEnumerable<KeyValuePair<string, string>> Pairs(string? text) =>
+        (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2)).Where(p => p.Length == 2 && p[0].Length > 0 && p[1].Length > 0)
+            .Select(p => KeyValuePair.Create(p[0], p[1]));
 }

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 // Usage: DrillBench --kind crash|switchover --rounds N --timing fast|default [--sync on|off|strict] [--out file.json]
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal) && x.i + 1 < args.Length)
     .ToDictionary(x => x.a, x => args[x.i + 1]);
-var kind = Enum.Parse<DrillKind>(options.GetValueOrDefault("--kind", "crash"), ignoreCase: true);
+var kind = DrillKinds.TryParse(options.GetValueOrDefault("--kind", "crash"), out var parsed) ? parsed : throw new ArgumentException($"--kind: one of {DrillKinds.AllNames}");
 var rounds = int.Parse(options.GetValueOrDefault("--rounds", "1"), CultureInfo.InvariantCulture);
 var timing = options.GetValueOrDefault("--timing", "fast");
 var sync = options.GetValueOrDefault("--sync", "on");

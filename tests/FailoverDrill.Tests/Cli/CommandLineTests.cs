@@ -9,6 +9,12 @@ public class CommandLineTests
     [Theory]
     [InlineData("run --kind meltdown --patroni http://localhost:8008 --dsn Host=localhost", "--kind is 'meltdown'")]
     [InlineData("run --kind crash --patroni http://localhost:8008 --dsn Host=localhost", "--kill-command")]
+    [InlineData("run --kind partition --patroni http://localhost:8008 --dsn Host=localhost", "--kind partition needs --fault-image")]
+    [InlineData("run --kind partition --fault-image=--privileged --patroni http://localhost:8008 --dsn Host=localhost", "--fault-image: image '--privileged' is not allowed")]
+    [InlineData("run --kind etcd-quorum-loss --kill-command x --start-command y --patroni http://localhost:8008 --dsn Host=localhost", "--kind etcd-quorum-loss needs --etcd")]
+    [InlineData("run --kind etcd-member-loss --kill-command x --start-command y --etcd etcd-1 --patroni http://localhost:8008 --dsn Host=localhost", "--etcd has 'etcd-1'")]
+    [InlineData("run --kind replica-loss --kill-command x --patroni http://localhost:8008 --dsn Host=localhost", "--kind replica-loss needs --start-command")]
+    [InlineData("run --kind dcs-partition --hold 0 --fault-image img --patroni http://localhost:8008 --dsn Host=localhost", "--hold is '0'")]
     [InlineData("run --kind switchover --dsn Host=localhost", "--patroni is required")]
     [InlineData("run --kind switchover --patroni ftp://x --dsn Host=localhost", "--patroni has 'ftp://x'")]
     [InlineData("run --kind switchover --rounds 0 --patroni http://localhost:8008 --dsn Host=localhost", "--rounds is '0'")]
@@ -49,7 +55,7 @@ public class CommandLineTests
         Assert.Equal(DrillCommandLine.ExitPassed, exitCode);
         Assert.Equal("", stderr);
         Assert.Contains("FailoverDrill run [options]", stdout);
-        foreach (var option in (string[])["--kind", "--rounds", "--patroni", "--dsn", "--direct-dsn", "--kill-command", "--start-command", "--containers",
+        foreach (var option in (string[])["--kind", "--rounds", "--patroni", "--dsn", "--direct-dsn", "--kill-command", "--start-command", "--containers", "--engine", "--fault-image", "--etcd", "--hold",
                      "--rest-user", "--rest-password", "--health-probe", "--candidate", "--json", "--verbose", "--no-color"])
         {
             Assert.Matches($@"(?m)^  {option}[ <].* {{2,}}\w", stdout);

@@ -50,7 +50,7 @@ public class DrillTests(DrillCluster cluster)
         Assert.Empty(report.Check!.Duplicates);
         Assert.True(report.Check.Acknowledged > 100, $"only {report.Check.Acknowledged} acknowledged writes: not under load");
         Assert.StartsWith("expired", report.Timing!.LeaderLock);
-        Assert.True(report.OldLeaderStreaming);
+        Assert.True(report.EveryMemberStreaming);
         Assert.NotNull(report.Timing.RejoinSeconds);
         Assert.Equal(1, report.WritablePrimaries);
         AssertNoSplitBrain(report);
@@ -69,6 +69,91 @@ public class DrillTests(DrillCluster cluster)
         Assert.Equal(report.NewLeader, second.OldLeader);
         Assert.Equal(0, second.LostWrites);
         Assert.Equal(second.TimelineBefore + 1, second.TimelineAfter);
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+    }
+
+    [Fact]
+    public async Task PartitionDrillCutsTheLeaderOffAReplicaTakesOverAndTheOldLeaderRejoinsAfterTheHeal()
+    {
+        var (status, report) = await cluster.RunDrillAsync("partition");
+
+        AssertPassedAndNothingLost(status, report);
+        Assert.Contains("off from everything", report.Injection);
+        Assert.True(report.Fault!.LeaderChanged);
+        Assert.NotEqual(report.OldLeader, report.NewLeader);
+        // Cut off, the old leader can neither release nor renew its lock: it expires.
+        Assert.StartsWith("expired", report.Timing!.LeaderLock);
+        Assert.Contains("heal", report.Recovery);
+        AssertNoSplitBrain(report);
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+    }
+
+    [Fact]
+    public async Task FreezeDrillPausesTheLeaderPastItsTtlAndItWakesUpAsAReplicaNeverAsASecondPrimary()
+    {
+        var (status, report) = await cluster.RunDrillAsync("freeze");
+
+        AssertPassedAndNothingLost(status, report);
+        Assert.True(report.Fault!.LeaderChanged);
+        Assert.StartsWith("expired", report.Timing!.LeaderLock);
+        Assert.Contains("unpause", report.Recovery);
+        // Woken up, it streams from the new leader, and the detector never saw it commit beside the new one.
+        Assert.True(report.EveryMemberStreaming);
+        AssertNoSplitBrain(report);
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+    }
+
+    [Fact]
+    public async Task DcsPartitionDrillCutsTheLeaderOffEtcdOnlyAndRecordsWhatPatroniDidWithoutLosingAWrite()
+    {
+        var (status, report) = await cluster.RunDrillAsync("dcs-partition");
+
+        AssertPassedAndNothingLost(status, report);
+        Assert.Contains("off from etcd", report.Injection);
+        Assert.Equal(FaultEffect.Either, report.Fault!.Expected);
+        Assert.True(report.Fault.HeldSeconds > report.Ttl, $"held {report.Fault.HeldSeconds} s, not past the ttl of {report.Ttl} s");
+        var splitBrain = Assert.IsType<SplitBrainReport>(report.SplitBrain);
+        Assert.Equal(0, splitBrain.LongestSeconds);
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+    }
+
+    [Fact]
+    public async Task ReplicaLossDrillInModeOnKeepsTheLeaderAndRecordsThatCommitsStoppedWaitingForTheLostStandby()
+    {
+        var leader = await cluster.LeaderAsync(default);
+
+        var (status, report) = await cluster.RunDrillAsync("replica-loss");
+
+        AssertPassedAndNothingLost(status, report);
+        Assert.Equal("on", report.SynchronousModeName);
+        Assert.False(report.Fault!.LeaderChanged);
+        Assert.Equal(leader, report.OldLeader);
+        Assert.Equal(leader, await cluster.LeaderAsync(default));
+        Assert.Equal([cluster.NodeNames.Single(n => n != leader)], report.Fault.Victims);
+        // With its only standby gone, Patroni's "on" mode empties synchronous_standby_names and writes go on: recorded, not hidden.
+        var sync = Assert.IsType<SynchronousReport>(report.Synchronous);
+        Assert.True(sync.WentAsynchronous, SyncStandbySampler.Describe(sync.Timeline));
+        Assert.True(report.Fault.WritesContinued);
+        Assert.Contains(report.Notes, n => n.Contains("commits stopped waiting for a standby", StringComparison.Ordinal));
+        Assert.True(report.EveryMemberStreaming);
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+    }
+
+    [Fact]
+    public async Task EtcdMemberLossDrillKillsTheEtcdLeaderWithoutFailoverOrAWriteGapBeyondASecond()
+    {
+        var leader = await cluster.LeaderAsync(default);
+
+        var (status, report) = await cluster.RunDrillAsync("etcd-member-loss");
+
+        AssertPassedAndNothingLost(status, report);
+        Assert.False(report.Fault!.LeaderChanged);
+        Assert.Equal(leader, await cluster.LeaderAsync(default));
+        Assert.Single(report.Fault.Victims);
+        Assert.StartsWith("etcd-", report.Fault.Victims[0]);
+        Assert.Contains("(etcd leader)", report.Injection);
+        Assert.All(report.Paths, p => Assert.True(p.WriteGapSeconds <= 1.0, $"{p.Path}: write gap {p.WriteGapSeconds} s"));
+        Assert.True(report.EtcdHealthy);
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
     }
 
@@ -148,6 +233,20 @@ public class DrillTests(DrillCluster cluster)
         }
 
         await GrafanaDashboard.AssertEveryQueryReturnsDataAsync("hastack-drills.json", cluster.GetEndpoint("prometheus", "http"), Timeouts.ScrapesUp);
+    }
+
+    /// <summary>The drill passed under load, and the set checker found nothing lost, duplicated or invented.</summary>
+    internal static void AssertPassedAndNothingLost(HttpStatusCode status, DrillReport report)
+    {
+        Assert.True(report.Outcome == DrillOutcome.Passed, $"{DrillKinds.Name(report.Kind)} drill {report.Outcome}: {report.Reason}\n{report.ToTable()}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(report.Check!.Acknowledged > 100, $"only {report.Check.Acknowledged} acknowledged writes: not under load");
+        Assert.Equal(0, report.LostWrites);
+        Assert.True(report.Check.Valid, report.ToTable());
+        Assert.Equal(1, report.WritablePrimaries);
+        Assert.True(report.WritesResumed);
+        Assert.True(report.EveryMemberStreaming);
+        Assert.Equal(["direct", "pooled"], report.Paths.Select(p => p.Path).Order());
     }
 
     /// <summary>Sampled directly ten times a second, never two primaries taking writes; the primary moved from the old leader to the new one.</summary>

@@ -10,7 +10,7 @@ namespace FailoverDrill.Tests.Model;
 public class DrillResourceModelTests
 {
     [Fact]
-    public async Task DrillResourceOffersBothDrillCommandsAndKnowsEveryNodesContainer()
+    public async Task DrillResourceOffersACommandPerDrillKindAndKnowsEveryNodesAndEtcdMembersContainer()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--HaStack:Replicas=2"]);
         await using var app = await builder.BuildAsync();
@@ -20,13 +20,21 @@ public class DrillResourceModelTests
         var commands = drill.Annotations.OfType<ResourceCommandAnnotation>().ToDictionary(c => c.Name, c => c.DisplayName);
         Assert.Equal("Switchover drill", commands["switchover-drill"]);
         Assert.Equal("Crash drill", commands["crash-drill"]);
+        // Every kind the service offers has its command, named as its route.
+        Assert.All(Enum.GetValues<HaStack.FailoverDrill.Drills.DrillKind>(), k => Assert.Contains($"{HaStack.FailoverDrill.Drills.DrillKinds.Name(k)}-drill", commands.Keys));
 
 #pragma warning disable CS0618 // The replacement builder API is heavier than this one-line read of a model.
         var env = await drill.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
 #pragma warning restore CS0618
         var nodes = model.Resources.OfType<PatroniNodeResource>().ToList();
         Assert.Equal(3, nodes.Count);
-        Assert.Equal(string.Join(',', nodes.Select(n => $"{n.Name}={n.ContainerName}")), env["Drill__Containers"]);
+        var etcd = model.Resources.OfType<HaStack.AppHost.Etcd.EtcdMemberResource>().ToList();
+        Assert.Equal(3, etcd.Count);
+        Assert.Equal(string.Join(',', nodes.Select(n => $"{n.Name}={n.ContainerName}").Concat(etcd.Select(m => $"{m.Name}={m.ContainerName}"))), env["Drill__Containers"]);
+        Assert.Equal(etcd.Select(m => m.Name), env["Drill__Etcd"].Split(',').Select(p => p.Split('=')[0]));
+        // The node image (as built from its Dockerfile) carries nft and netfault.sh for the partition drills.
+        Assert.True(nodes[0].TryGetContainerImageName(out var nodeImage));
+        Assert.Equal(nodeImage, env["Drill__FaultImage"]);
         // An argument list, run without a shell.
         Assert.Equal(["docker", "kill", "{container}"], [env["Drill__KillCommand__0"], env["Drill__KillCommand__1"], env["Drill__KillCommand__2"]]);
         Assert.Equal(3, env["Drill__Patroni"].Split(',').Length);
