@@ -56,6 +56,11 @@ public static class DrillCommandLine
             ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information))
             : new NullLoggerFactory();
         var logger = loggerFactory.CreateLogger("FailoverDrill");
+        if (options.Chaos)
+        {
+            return await SoakAsync(options, logger, stdout, stderr, ct).ConfigureAwait(false);
+        }
+
         var console = ReportConsole.Create(stdout, options.NoColor);
         var runner = new DrillRunner(options.Target, options.Settings, metrics: null, logger);
         var reports = new List<DrillReport>();
@@ -98,5 +103,19 @@ public static class DrillCommandLine
         }
 
         return reports.All(r => r.Outcome == DrillOutcome.Passed) ? ExitPassed : ExitFailed;
+    }
+
+    /// <summary><c>--kind chaos</c>: the soak's per-fault table and set checker (or JSON); exit code as for drills.</summary>
+    private static async Task<int> SoakAsync(RunOptions options, ILogger logger, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var soak = await new Soak.ChaosSoak(options.Target, options.Settings, metrics: null, logger).RunAsync(options.Duration, options.Seed, ct).ConfigureAwait(false);
+        await stdout.WriteLineAsync(options.Json ? JsonSerializer.Serialize(soak, DrillReport.JsonOptions) : soak.ToTable()).ConfigureAwait(false);
+        if (soak.Outcome == DrillOutcome.Refused)
+        {
+            await stderr.WriteLineAsync($"error: soak refused: {soak.Reason}").ConfigureAwait(false);
+            return ExitRefused;
+        }
+
+        return soak.Outcome == DrillOutcome.Passed ? ExitPassed : ExitFailed;
     }
 }

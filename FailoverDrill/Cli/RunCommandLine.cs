@@ -25,7 +25,7 @@ internal sealed class RunCommandLine
             $"against the new leader. Exit codes: {DrillCommandLine.ExitPassed} every drill passed, {DrillCommandLine.ExitFailed} a drill failed, " +
             $"{DrillCommandLine.ExitUsage} bad arguments, {DrillCommandLine.ExitRefused} refused (unreachable or unhealthy cluster).")
         {
-            Kind, Rounds, Patroni, Dsn, DirectDsn, KillCommand, StartCommand, Containers, Engine, FaultImage, Etcd, Hold, RestUser, RestPassword,
+            Kind, Rounds, Duration, Seed, Patroni, Dsn, DirectDsn, KillCommand, StartCommand, Containers, Engine, FaultImage, Etcd, Hold, RestUser, RestPassword,
             HealthProbe, Candidate, Json, Verbose, NoColor,
         };
         Kind.Validators.Add(NeedsWhatTheKindUses);
@@ -35,11 +35,15 @@ internal sealed class RunCommandLine
 
     public Command Root { get; }
 
-    public Option<DrillKind> Kind { get; } = new("--kind")
+    /// <summary>The <c>--kind</c> of a soak rather than a drill.</summary>
+    public const string ChaosKind = "chaos";
+
+    public Option<string> Kind { get; } = new("--kind")
     {
         Description = "switchover: a planned move of the leader through Patroni's REST API; crash: the leader's container is killed; " +
                       "partition: the leader is cut off from everything; dcs-partition: from etcd only; freeze: the leader is paused past the ttl; " +
-                      "replica-loss: the sync standby is killed; etcd-member-loss: one etcd member is killed; etcd-quorum-loss: two of three.",
+                      "replica-loss: the sync standby is killed; etcd-member-loss: one etcd member is killed; etcd-quorum-loss: two of three; " +
+                      "chaos: random faults of those kinds for --duration, drawn from --seed, under writers that never stop.",
         HelpName = "KIND",
         Required = true,
         CustomParser = result =>
@@ -47,11 +51,52 @@ internal sealed class RunCommandLine
             var text = result.Tokens[0].Value;
             if (DrillKinds.TryParse(text, out var kind))
             {
-                return kind;
+                return DrillKinds.Name(kind);
             }
 
-            result.AddError($"--kind is '{text}'; allowed: {DrillKinds.AllNames}");
-            return default;
+            if (string.Equals(text, ChaosKind, StringComparison.OrdinalIgnoreCase))
+            {
+                return ChaosKind;
+            }
+
+            result.AddError($"--kind is '{text}'; allowed: {DrillKinds.AllNames}, {ChaosKind}");
+            return "";
+        },
+    };
+
+    public Option<TimeSpan?> Duration { get; } = new("--duration")
+    {
+        Description = "How long a chaos soak injects faults, e.g. 10m, 90s, 1h (the fault running at the end is finished).",
+        HelpName = "TIME",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value.Trim();
+            var unit = text.Length > 0 ? text[^1] : ' ';
+            var (number, scale) = unit switch { 's' => (text[..^1], 1), 'm' => (text[..^1], 60), 'h' => (text[..^1], 3600), _ => (text, 1) };
+            if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value * scale is >= 1 and <= 24 * 3600)
+            {
+                return TimeSpan.FromSeconds(value * scale);
+            }
+
+            result.AddError($"--duration is '{text}'; allowed: 1s to 24h, e.g. 90s, 10m, 1h");
+            return null;
+        },
+    };
+
+    public Option<int?> Seed { get; } = new("--seed")
+    {
+        Description = "Seed of a chaos soak's fault sequence: the same seed draws the same faults in the same order (default: random, printed in the report).",
+        HelpName = "N",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seed))
+            {
+                return seed;
+            }
+
+            result.AddError($"--seed is '{text}'; allowed: a whole number from 0 to {int.MaxValue}");
+            return null;
         },
     };
 
@@ -241,15 +286,39 @@ internal sealed class RunCommandLine
             EtcdMembers = result.GetValue(Etcd) ?? new Dictionary<string, Uri>(),
         };
         var settings = new DrillSettings { Candidate = result.GetValue(Candidate), FaultHold = result.GetValue(Hold) };
-        return new RunOptions(result.GetValue(Kind), result.GetValue(Rounds), target, settings,
-            result.GetValue(Json), result.GetValue(Verbose), result.GetValue(NoColor));
+        var kindName = result.GetValue(Kind);
+        var chaos = kindName == ChaosKind;
+        return new RunOptions(chaos ? default : DrillKinds.TryParse(kindName, out var kind) ? kind : default, result.GetValue(Rounds), target, settings,
+            result.GetValue(Json), result.GetValue(Verbose), result.GetValue(NoColor),
+            chaos, result.GetValue(Duration) ?? TimeSpan.Zero, result.GetValue(Seed) ?? Random.Shared.Next());
     }
 
     /// <summary>A kind that kills, starts, filters or asks etcd needs the option that says how: refused at parse time, with the option to add.</summary>
     private void NeedsWhatTheKindUses(OptionResult kind)
     {
         // The token, not the value: a value --kind rejects is its parser's error, not this one.
-        if (kind.Tokens is not [{ Value: var text }] || !DrillKinds.TryParse(text, out var parsed) || kind.Parent is not CommandResult run)
+        if (kind.Tokens is not [{ Value: var text }] || kind.Parent is not CommandResult run)
+        {
+            return;
+        }
+
+        var chaos = string.Equals(text, ChaosKind, StringComparison.OrdinalIgnoreCase);
+        if (chaos && run.GetResult(Duration) is null)
+        {
+            kind.AddError("--kind chaos needs --duration, e.g. --duration 10m");
+        }
+
+        if (chaos && run.GetResult(Rounds) is { Implicit: false })
+        {
+            kind.AddError("--rounds is for one kind of drill; a chaos soak runs for --duration");
+        }
+
+        if (!chaos && (run.GetResult(Duration) is not null || run.GetResult(Seed) is not null))
+        {
+            kind.AddError("--duration and --seed are for --kind chaos");
+        }
+
+        if (!DrillKinds.TryParse(text, out var parsed))
         {
             return;
         }

@@ -115,6 +115,19 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
         App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Patroni.PatroniNodeResource>()
             .ToDictionary(n => n.Name, n => n.ContainerName);
 
+    /// <summary>etcd member name → container name in the engine, as the AppHost created them.</summary>
+    public IReadOnlyDictionary<string, string> EtcdContainers =>
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Etcd.EtcdMemberResource>()
+            .ToDictionary(m => m.Name, m => m.ContainerName);
+
+    /// <summary>etcd member name → host-side URL of its read-only metrics port (<c>/health</c>, <c>/metrics</c>).</summary>
+    public IReadOnlyDictionary<string, Uri> EtcdMetricsUrls => EtcdContainers.Keys.ToDictionary(m => m, m => GetEndpoint(m, "metrics"));
+
+    /// <summary>The image the Patroni nodes run (it carries <c>nft</c> and <c>netfault.sh</c> for the partition drills).</summary>
+    public string NodeImage =>
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Patroni.PatroniNodeResource>().First()
+            .TryGetContainerImageName(out var image) ? image : throw new InvalidOperationException("the nodes have no image");
+
     /// <summary>
     /// Asserts the platform every node runs, as the servers report it: <c>SHOW server_version</c> through <c>app</c>
     /// and each node's Patroni version from <c>GET /patroni</c> (e.g. <c>"17."</c> and <c>"4.0."</c>).

@@ -18,6 +18,11 @@ public class CommandLineTests
     [InlineData("run --kind switchover --dsn Host=localhost", "--patroni is required")]
     [InlineData("run --kind switchover --patroni ftp://x --dsn Host=localhost", "--patroni has 'ftp://x'")]
     [InlineData("run --kind switchover --rounds 0 --patroni http://localhost:8008 --dsn Host=localhost", "--rounds is '0'")]
+    [InlineData("run --kind chaos --patroni http://localhost:8008 --dsn Host=localhost", "--kind chaos needs --duration")]
+    [InlineData("run --kind chaos --duration 10x --patroni http://localhost:8008 --dsn Host=localhost", "--duration is '10x'")]
+    [InlineData("run --kind chaos --duration 10m --rounds 3 --patroni http://localhost:8008 --dsn Host=localhost", "--rounds is for one kind of drill")]
+    [InlineData("run --kind crash --seed 3 --kill-command x --patroni http://localhost:8008 --dsn Host=localhost", "--duration and --seed are for --kind chaos")]
+    [InlineData("run --kind chaos --duration 10m --seed=-1 --patroni http://localhost:8008 --dsn Host=localhost", "--seed is '-1'")]
     [InlineData("explode", "unknown command 'explode'")]
     [InlineData("run --kind switchover --patroni http://localhost:8008 --dsn Host=localhost --bogus", "unknown argument '--bogus'")]
     [InlineData("run --kind switchover --rounds abc --patroni http://localhost:8008 --dsn Host=localhost", "--rounds is 'abc'")]
@@ -55,7 +60,7 @@ public class CommandLineTests
         Assert.Equal(DrillCommandLine.ExitPassed, exitCode);
         Assert.Equal("", stderr);
         Assert.Contains("FailoverDrill run [options]", stdout);
-        foreach (var option in (string[])["--kind", "--rounds", "--patroni", "--dsn", "--direct-dsn", "--kill-command", "--start-command", "--containers", "--engine", "--fault-image", "--etcd", "--hold",
+        foreach (var option in (string[])["--kind", "--rounds", "--patroni", "--dsn", "--direct-dsn", "--kill-command", "--start-command", "--containers", "--engine", "--fault-image", "--etcd", "--hold", "--duration", "--seed",
                      "--rest-user", "--rest-password", "--health-probe", "--candidate", "--json", "--verbose", "--no-color"])
         {
             Assert.Matches($@"(?m)^  {option}[ <].* {{2,}}\w", stdout);
