@@ -16,7 +16,8 @@ public sealed record DrillSummary(
     IReadOnlyDictionary<string, Stats> WriteGap,
     Stats? Detection,
     Stats? NewLeader,
-    Stats? Rejoin)
+    Stats? Rejoin,
+    double SplitBrainMaxSeconds = 0)
 {
     public static DrillSummary Of(IReadOnlyList<DrillReport> reports)
     {
@@ -33,17 +34,18 @@ public sealed record DrillSummary(
             paths.ToDictionary(g => g.Key, g => Stats.Of(g.Select(p => p.WriteGapSeconds)))!,
             Stats.Of(ran.Select(r => r.Timing?.DetectionSeconds)),
             Stats.Of(ran.Select(r => r.Timing?.NewLeaderSeconds)),
-            Stats.Of(ran.Select(r => r.Timing?.RejoinSeconds)));
+            Stats.Of(ran.Select(r => r.Timing?.RejoinSeconds)),
+            ran.Select(r => r.SplitBrain?.LongestSeconds ?? 0).DefaultIfEmpty(0).Max());
     }
 
     public string ToTable()
     {
         var s = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        s.AppendLine(c, $"Summary: {Runs} drills, {Passed} passed, {Failed} failed, {Refused} refused; lost {LostWrites}, unknown {UnknownWrites}");
+        s.AppendLine(c, $"Summary: {Runs} drills, {Passed} passed, {Failed} failed, {Refused} refused; lost {LostWrites}, unknown {UnknownWrites}, longest split brain {SplitBrainMaxSeconds:0.0} s");
         s.AppendLine("  measure              n    min      median   p95      max");
         foreach (var (name, stats) in Rto.Select(kv => ($"RTO {kv.Key}", (Stats?)kv.Value)).Concat(WriteGap.Select(kv => ($"write gap {kv.Key}", (Stats?)kv.Value)))
-                     .Append(("detection", Detection)).Append(("new leader", NewLeader)).Append(("rejoin", Rejoin)))
+                     .Append(("detection", Detection)).Append(("new leader", NewLeader)).Append(("healthy again", Rejoin)))
         {
             if (stats is not null)
             {

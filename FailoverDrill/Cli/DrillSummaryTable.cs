@@ -11,9 +11,9 @@ public static class DrillSummaryTable
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(summary);
         var c = CultureInfo.InvariantCulture;
-        var clean = summary.Failed == 0 && summary.Refused == 0 && summary.LostWrites == 0;
+        var clean = summary.Failed == 0 && summary.Refused == 0 && summary.LostWrites == 0 && summary.SplitBrainMaxSeconds == 0;
         console.Write(new Text(string.Create(c,
-                $"Summary: {summary.Runs} drills, {summary.Passed} passed, {summary.Failed} failed, {summary.Refused} refused; lost {summary.LostWrites}, unknown {summary.UnknownWrites}"),
+                $"Summary: {summary.Runs} drills, {summary.Passed} passed, {summary.Failed} failed, {summary.Refused} refused; lost {summary.LostWrites}, unknown {summary.UnknownWrites}, longest split brain {summary.SplitBrainMaxSeconds:0.0} s"),
             console.Paint(new Style(clean ? Color.Green : Color.Red, decoration: Decoration.Bold))));
         console.WriteLine();
 
@@ -25,7 +25,7 @@ public static class DrillSummaryTable
 
         var measures = summary.Rto.Select(kv => ($"RTO {kv.Key}", (Stats?)kv.Value))
             .Concat(summary.WriteGap.Select(kv => ($"write gap {kv.Key}", (Stats?)kv.Value)))
-            .Append(("detection", summary.Detection)).Append(("new leader", summary.NewLeader)).Append(("rejoin", summary.Rejoin));
+            .Append(("detection", summary.Detection)).Append(("new leader", summary.NewLeader)).Append(("healthy again", summary.Rejoin));
         foreach (var (name, stats) in measures)
         {
             if (stats is not null)

@@ -2,16 +2,23 @@ using System.Globalization;
 using System.Text.Json;
 using HaStack.FailoverDrill.Cli;
 using HaStack.FailoverDrill.Drills;
+using HaStack.FailoverDrill.Soak;
 using HaStack.Testing;
 using Microsoft.Extensions.Logging;
 
-// Runs N drills of one kind in a row against a fresh stack started like the tests start it (real containers), with
-// the same DrillRunner the service and the CLI use, and prints the per-drill lines, the summary and a JSON file.
-// Usage: DrillBench --kind crash|switchover --rounds N --timing fast|default [--sync on|off|strict] [--out file.json]
+// Runs drills against a fresh stack started like the tests start it (real containers), with the same DrillRunner and
+// ChaosSoak the service and the CLI use, and prints per-drill lines, summaries and a JSON file.
+// Usage: DrillBench --kind crash[,partition,…|all] --rounds N --timing fast|default [--sync on|off|strict] [--version 17|15] [--out file.json]
+//        DrillBench --chaos 30m --seed N --timing fast [--sync on|off] [--out file.json]
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal) && x.i + 1 < args.Length)
     .ToDictionary(x => x.a, x => args[x.i + 1]);
-var kind = DrillKinds.TryParse(options.GetValueOrDefault("--kind", "crash"), out var parsed) ? parsed : throw new ArgumentException($"--kind: one of {DrillKinds.AllNames}");
+var kindList = options.GetValueOrDefault("--kind", "crash");
+var kinds = kindList == "all"
+    ? [.. Enum.GetValues<DrillKind>()]
+    : kindList.Split(',').Select(k => DrillKinds.TryParse(k, out var parsed) ? parsed : throw new ArgumentException($"--kind {k}: one of {DrillKinds.AllNames}, all")).ToList();
 var rounds = int.Parse(options.GetValueOrDefault("--rounds", "1"), CultureInfo.InvariantCulture);
+var chaos = options.TryGetValue("--chaos", out var chaosText) ? ParseDuration(chaosText) : (TimeSpan?)null;
+var seed = int.Parse(options.GetValueOrDefault("--seed", "1"), CultureInfo.InvariantCulture);
 var timing = options.GetValueOrDefault("--timing", "fast");
 var sync = options.GetValueOrDefault("--sync", "on");
 var version = options.GetValueOrDefault("--version", "17");
@@ -23,7 +30,6 @@ Console.Error.WriteLine($"starting the stack (PostgreSQL {version}, timing {timi
 await cluster.InitializeAsync();
 try
 {
-    var containers = cluster.Containers;
     var first = cluster.NodeNames[0];
     var patroniVersion = (await cluster.Patroni.GetNodeAsync(cluster.PatroniUrls[first], default)).PatroniVersion;
     var serverVersion = await cluster.QueryAsync<string>("app", "SHOW server_version");
@@ -36,40 +42,81 @@ try
         await cluster.GetParameterAsync("patroni-rest-password"),
         ["docker", "kill", "{container}"],
         ["docker", "start", "{container}"],
-        containers);
+        cluster.Containers.Concat(cluster.EtcdContainers).ToDictionary())
+    {
+        FaultImage = cluster.NodeImage,
+        EtcdMembers = cluster.EtcdMetricsUrls,
+    };
     using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+    if (chaos is { } duration)
+    {
+        var soak = await new ChaosSoak(target, new DrillSettings(), metrics: null, loggers.CreateLogger("soak")).RunAsync(duration, seed, CancellationToken.None);
+        Console.WriteLine(soak.ToTable());
+        foreach (var (kind, summary) in soak.ByKind)
+        {
+            Console.WriteLine($"-- {kind}");
+            Console.WriteLine(summary.ToTable());
+        }
+
+        if (output is not null)
+        {
+            await File.WriteAllTextAsync(output, JsonSerializer.Serialize(
+                new { chaos = duration.TotalSeconds, seed, timing, sync, postgres = serverVersion, patroni = patroniVersion, soak, byKind = soak.ByKind }, DrillReport.JsonOptions));
+        }
+
+        return soak.Outcome == DrillOutcome.Passed ? 0 : 1;
+    }
+
     var runner = new DrillRunner(target, new DrillSettings(), metrics: null, loggers.CreateLogger("drill"));
-    var reports = new List<DrillReport>();
+    var reports = kinds.ToDictionary(k => k, _ => new List<DrillReport>());
+    // Round-robin over the kinds: each kind sees the same mix of machine noise.
     for (var round = 1; round <= rounds; round++)
     {
-        await runner.WaitUntilReadyAsync(kind, TimeSpan.FromSeconds(180), CancellationToken.None);
-        var report = await runner.RunAsync(kind, CancellationToken.None);
-        reports.Add(report);
-        var paths = string.Join("  ", report.Paths.Select(p => $"{p.Path} rto {p.RtoSeconds:0.00} s gap {p.WriteGapSeconds:0.00} s"));
-        Console.WriteLine($"{round,3}/{rounds} {report.Outcome,-7} {report.OldLeader}->{report.NewLeader} tl {report.TimelineBefore}->{report.TimelineAfter}  " +
-                          $"detect {report.Timing?.DetectionSeconds:0.00} s  lock {report.Timing?.NewLeaderSeconds:0.00} s  {paths}  " +
-                          $"lost {report.LostWrites} unknown {report.UnknownWrites}  rejoin {report.Timing?.RejoinSeconds:0.0} s" +
-                          (report.Reason is null ? "" : $"  ({report.Reason})"));
-        if (report.Outcome != DrillOutcome.Passed)
+        foreach (var kind in kinds)
         {
-            Console.WriteLine(report.ToTable());
+            await runner.WaitUntilReadyAsync(kind, TimeSpan.FromSeconds(180), CancellationToken.None);
+            var report = await runner.RunAsync(kind, CancellationToken.None);
+            reports[kind].Add(report);
+            var paths = string.Join("  ", report.Paths.Select(p => $"{p.Path} rto {p.RtoSeconds:0.00} s gap {p.WriteGapSeconds:0.00} s"));
+            Console.WriteLine($"{round,3}/{rounds} {DrillKinds.Name(kind),-16} {report.Outcome,-7} {report.OldLeader}->{report.NewLeader ?? report.OldLeader} tl {report.TimelineBefore}->{report.TimelineAfter}  " +
+                              $"detect {report.Timing?.DetectionSeconds:0.00} s  lock {report.Timing?.NewLeaderSeconds:0.00} s  {paths}  " +
+                              $"lost {report.LostWrites} unknown {report.UnknownWrites}  split {report.SplitBrain?.LongestSeconds:0.0} s  healthy {report.Timing?.RejoinSeconds:0.0} s" +
+                              (report.Synchronous is { WentAsynchronous: true } s ? $"  async {s.AsynchronousSeconds:0.0} s" : "") +
+                              (report.Reason is null ? "" : $"  ({report.Reason})"));
+            if (report.Outcome != DrillOutcome.Passed)
+            {
+                Console.WriteLine(report.ToTable());
+            }
         }
     }
 
-    var summary = DrillSummary.Of(reports);
-    Console.WriteLine(summary.ToTable());
+    var summaries = reports.ToDictionary(kv => DrillKinds.Name(kv.Key), kv => DrillSummary.Of(kv.Value));
+    foreach (var (kind, summary) in summaries)
+    {
+        Console.WriteLine($"-- {kind}");
+        Console.WriteLine(summary.ToTable());
+    }
+
     if (output is not null)
     {
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(
-            new { kind, timing, sync, rounds, postgres = serverVersion, patroni = patroniVersion, summary, reports }, DrillReport.JsonOptions));
+            new { kinds = kinds.Select(DrillKinds.Name), timing, sync, rounds, postgres = serverVersion, patroni = patroniVersion, summaries, reports = reports.ToDictionary(kv => DrillKinds.Name(kv.Key), kv => kv.Value) }, DrillReport.JsonOptions));
     }
 
-    return summary.Passed == rounds && summary.LostWrites == 0 ? 0 : 1;
+    return summaries.Values.All(s => s.Passed == rounds && s.LostWrites == 0) ? 0 : 1;
 }
 finally
 {
     await cluster.DisposeAsync();
 }
+
+static TimeSpan ParseDuration(string text) => text[^1] switch
+{
+    's' => TimeSpan.FromSeconds(double.Parse(text[..^1], CultureInfo.InvariantCulture)),
+    'm' => TimeSpan.FromMinutes(double.Parse(text[..^1], CultureInfo.InvariantCulture)),
+    'h' => TimeSpan.FromHours(double.Parse(text[..^1], CultureInfo.InvariantCulture)),
+    _ => TimeSpan.FromSeconds(double.Parse(text, CultureInfo.InvariantCulture)),
+};
 
 /// <summary>The test fixture's stack with the bench's timing profile and synchronous mode.</summary>
 internal sealed class BenchCluster(string[] arguments) : HaStackCluster

@@ -50,10 +50,10 @@ public class DrillReportTableTests
         var summary = DrillSummary.Of([s_passed, s_passed with { Outcome = DrillOutcome.Failed }]);
         var text = Render(console => DrillSummaryTable.Write(console, summary));
 
-        Assert.StartsWith("Summary: 2 drills, 1 passed, 1 failed, 0 refused; lost 0, unknown 2" + Environment.NewLine, text);
+        Assert.StartsWith("Summary: 2 drills, 1 passed, 1 failed, 0 refused; lost 0, unknown 2, longest split brain 0.0 s" + Environment.NewLine, text);
         Assert.Matches(@"│ measure\s+│ n │\s+min │\s+median │\s+p95 │\s+max │", text);
         Assert.Matches(@"│ RTO pooled\s+│ 2 │ 22\.50 s │", text);
-        Assert.Matches(@"│ rejoin\s+│ 2 │ 35\.20 s │", text);
+        Assert.Matches(@"│ healthy again\s+│ 2 │ 35\.20 s │", text);
         Assert.DoesNotContain("RTO direct", text);
     }
 
