@@ -100,6 +100,17 @@ public static class PatroniBuilderExtensions
             }
 
             cluster.Resource.Add(node);
+
+            // The node's role at a glance: a row under the node whose state is the role and timeline.
+            builder.AddResource(new PatroniRoleResource(PatroniRoleResource.NameFor(nodeName), node.Resource))
+                .WithParentRelationship(node)
+                .ExcludeFromManifest()
+                .WithInitialState(new CustomResourceSnapshot
+                {
+                    ResourceType = PatroniRoleResource.ResourceTypeName,
+                    State = new ResourceStateSnapshot("unknown", KnownResourceStateStyles.Info),
+                    Properties = [],
+                });
         }
 
         // The cluster has no process of its own: when Aspire initialises it, start following Patroni (roles, timing,

@@ -6,7 +6,8 @@ namespace HaStack.AppHost.Patroni;
 
 /// <summary>
 /// Publishes each node's current Patroni role (leader / sync standby / replica / down) and timeline as resource
-/// properties, so the Aspire dashboard follows failovers. Asks Patroni's <c>/cluster</c> once a second on whichever
+/// properties, and as the state of the node's role row (<see cref="PatroniRoleResource"/>), so the Aspire dashboard
+/// follows failovers at a glance. Asks Patroni's <c>/cluster</c> once a second on whichever
 /// node answers first; only changes are published. Also publishes the timing and synchronous mode that Patroni's
 /// <c>/config</c> reports (read every <see cref="s_configInterval"/>), highlighted in each node's details, so nobody
 /// mistakes which profile a measured time belongs to.
@@ -56,6 +57,7 @@ internal sealed class PatroniRoleWatcher(
         var http = httpClientFactory.CreateClient(nameof(PatroniRoleWatcher));
         PatroniClient? patroni = null;
         var cluster = model.Resources.OfType<PatroniClusterResource>().FirstOrDefault();
+        var roleRows = model.Resources.OfType<PatroniRoleResource>().ToDictionary(r => r.Node.Name);
         string? publishedCluster = null;
         var published = new Dictionary<string, string>();
         var configReadAt = DateTime.MinValue;
@@ -123,6 +125,13 @@ internal sealed class PatroniRoleWatcher(
                 {
                     Properties = Set(Set(s.Properties, PatroniNodeResource.RolePropertyName, role), TimelinePropertyName, timeline),
                 }).ConfigureAwait(false);
+                if (roleRows.TryGetValue(node.Name, out var row))
+                {
+                    await notifications.PublishUpdateAsync(row, s => s with
+                    {
+                        State = new ResourceStateSnapshot(timeline.Length == 0 ? role : $"{role} · timeline {timeline}", RoleStyle(member)),
+                    }).ConfigureAwait(false);
+                }
             }
 
             await Task.Delay(s_interval, stoppingToken).ConfigureAwait(false);
@@ -139,6 +148,14 @@ internal sealed class PatroniRoleWatcher(
         { LeaderCount: 1, Leader: { } leader } => (KnownResourceStates.Running, KnownResourceStateStyles.Success, $"{leader.Name} (timeline {leader.Timeline})"),
         { LeaderCount: 0 } => ("No leader", KnownResourceStateStyles.Warn, ""),
         _ => ($"{view.LeaderCount} leaders", KnownResourceStateStyles.Error, string.Join(", ", view.Members.Where(m => m.IsLeader).Select(m => m.Name))),
+    };
+
+    /// <summary>Green for the leader, blue for a running replica, amber for anything else (down, starting, stopped).</summary>
+    private static string RoleStyle(PatroniMember? member) => member switch
+    {
+        { IsLeader: true, IsRunning: true } => KnownResourceStateStyles.Success,
+        { IsRunning: true } => KnownResourceStateStyles.Info,
+        _ => KnownResourceStateStyles.Warn,
     };
 
     /// <summary>"leader", "sync standby", "quorum standby", "replica", with the state when it is not running.</summary>

@@ -40,12 +40,46 @@ internal static class DrillCommandResult
                     $"{path.GetProperty("path").GetString()} RTO {(path.TryGetProperty("rtoSeconds", out var rto) && rto.ValueKind == JsonValueKind.Number ? rto.GetDouble().ToString("0.0", CultureInfo.InvariantCulture) + " s" : "?")}")))
                 : "";
             var acknowledged = report.TryGetProperty("check", out var check) && check.TryGetProperty("acknowledged", out var a) ? a.GetInt32() : 0;
+            var leader = Str("newLeader") is { } newLeader ? $"leader {Str("oldLeader")} -> {newLeader}" : $"leader {Str("oldLeader")} kept";
             return CommandResults.Success(
-                $"The {kind} drill passed: leader {Str("oldLeader")} -> {Str("newLeader")}; {paths}; {acknowledged} acknowledged writes, none lost. Report: /drills/last.");
+                $"The {kind} drill passed: {leader}; {paths}; {acknowledged} acknowledged writes, none lost. Report: /drills/last.");
         }
 
         return CommandResults.Failure(outcome == "refused"
             ? $"The {kind} drill was refused, nothing was touched: {Str("reason")}"
             : $"The {kind} drill failed: {Str("reason")}. Report: /drills/last.");
+    }
+
+    /// <summary>What the chaos soak command says: passed with its faults and writes, or failed or refused with the reason.</summary>
+    public static async Task<ExecuteCommandResult> ReadSoakAsync(HttpCommandResultContext context)
+    {
+        var response = context.Response;
+        var text = await response.Content.ReadAsStringAsync(context.CancellationToken).ConfigureAwait(false);
+        JsonElement soak;
+        try
+        {
+            using var json = JsonDocument.Parse(text);
+            soak = json.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return CommandResults.Failure($"The drill service answered {(int)response.StatusCode}: {text.Trim()}");
+        }
+
+        string? Str(string name) => soak.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.PreconditionFailed))
+        {
+            return CommandResults.Failure(Str("error") ?? $"The drill service answered {(int)response.StatusCode}.");
+        }
+
+        var faults = soak.TryGetProperty("faults", out var f) && f.ValueKind == JsonValueKind.Array ? f.GetArrayLength() : 0;
+        var acknowledged = soak.TryGetProperty("check", out var check) && check.TryGetProperty("acknowledged", out var a) ? a.GetInt32() : 0;
+        return Str("outcome") switch
+        {
+            "passed" => CommandResults.Success(string.Create(CultureInfo.InvariantCulture,
+                $"The chaos soak passed: {faults} faults (seed {soak.GetProperty("seed").GetInt32()}), {acknowledged} acknowledged writes, none lost, no split brain. Report: /soaks/last.")),
+            "refused" => CommandResults.Failure($"The chaos soak was refused, nothing was touched: {Str("reason")}"),
+            _ => CommandResults.Failure($"The chaos soak failed: {Str("reason")}. Report: /soaks/last."),
+        };
     }
 }

@@ -1,5 +1,6 @@
 using HaStack.AppHost.Etcd;
 using HaStack.AppHost.Patroni;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
 
@@ -7,6 +8,12 @@ public static class FailoverDrillBuilderExtensions
 {
     /// <summary>The drill service's HTTP endpoint on localhost (drill API, <c>/health</c>); metrics are on <see cref="MetricsEndpointExtensions.EndpointName"/>.</summary>
     public const string HttpEndpointName = "http";
+
+    /// <summary>
+    /// The HTTP client of the drill and soak commands: they wait for the outcome, longer than the default 100 s
+    /// (a drill with default timing, a 10-minute soak).
+    /// </summary>
+    private const string CommandClientName = "hastack-drill-commands";
 
     /// <summary>
     /// Adds the FailoverDrill service: it reaches the cluster through <paramref name="pooled"/> (PgBouncer) and
@@ -74,6 +81,7 @@ public static class FailoverDrillBuilderExtensions
             drill.WithEnvironment("Drill__FaultImage", nodeImage);
         }
 
+        builder.Services.AddHttpClient(CommandClientName, http => http.Timeout = TimeSpan.FromHours(1));
         foreach (var command in DrillCommand.All)
         {
             drill.WithHttpCommand($"/drills/{command.Kind}", command.DisplayName, HttpEndpointName, $"{command.Kind}-drill", new HttpCommandOptions
@@ -82,13 +90,26 @@ public static class FailoverDrillBuilderExtensions
                 Description = command.Description + " Runs until the cluster is healthy again, then says how it went; the report is at /drills/last.",
                 ConfirmationMessage = command.Confirmation,
                 IconName = command.Icon,
-                PrepareRequest = context => SendControlSecretAsync(context, controlSecret),
+                PrepareRequest = context => SendControlSecretAsync(context, controlSecret, "wait=true"),
                 GetCommandResult = DrillCommandResult.ReadAsync,
+                HttpClientName = CommandClientName,
             });
         }
 
+        drill.WithHttpCommand("/soaks/chaos", "Chaos soak (10 min)", HttpEndpointName, "chaos-soak", new HttpCommandOptions
+        {
+            Method = HttpMethod.Post,
+            Description = "Ten minutes of random faults of every drill kind, one at a time, healed in between, under writers that never stop; one set checker over every write. The report is at /soaks/last.",
+            ConfirmationMessage = "Inject random faults (kills, partitions, pauses, etcd loss) for 10 minutes under write load?",
+            IconName = "Beaker",
+            PrepareRequest = context => SendControlSecretAsync(context, controlSecret, "wait=true&duration=10m"),
+            GetCommandResult = DrillCommandResult.ReadSoakAsync,
+            HttpClientName = CommandClientName,
+        });
+
         // The last drill's full report (read-only, no secret needed), one click from the resource.
         drill.WithUrl(ReferenceExpression.Create($"{drill.GetEndpoint(HttpEndpointName)}/drills/last"), "Last drill report");
+        drill.WithUrl(ReferenceExpression.Create($"{drill.GetEndpoint(HttpEndpointName)}/soaks/last"), "Last soak report");
         if (probe is not null)
         {
             drill.WithEnvironment("Drill__HealthProbeUrl", probe.GetEndpoint(HealthProbeBuilderExtensions.HttpEndpointName));
@@ -103,13 +124,13 @@ public static class FailoverDrillBuilderExtensions
     }
 
     /// <summary>
-    /// The dashboard's drill commands carry the stack's control secret, as the service requires, and wait for the
-    /// drill (<c>?wait=true</c>) so that the command ends with its outcome.
+    /// The dashboard's drill and soak commands carry the stack's control secret, as the service requires, and wait
+    /// for the outcome (<c>wait=true</c> in <paramref name="query"/>) so that the command ends with it.
     /// </summary>
-    private static async Task SendControlSecretAsync(HttpCommandRequestContext context, IResourceBuilder<ParameterResource> secret)
+    private static async Task SendControlSecretAsync(HttpCommandRequestContext context, IResourceBuilder<ParameterResource> secret, string query)
     {
         var value = await secret.Resource.GetValueAsync(context.CancellationToken).ConfigureAwait(false);
         context.Request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", value);
-        context.Request.RequestUri = new UriBuilder(context.Request.RequestUri!) { Query = "wait=true" }.Uri;
+        context.Request.RequestUri = new UriBuilder(context.Request.RequestUri!) { Query = query }.Uri;
     }
 }

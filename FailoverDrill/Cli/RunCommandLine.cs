@@ -70,15 +70,13 @@ internal sealed class RunCommandLine
         HelpName = "TIME",
         CustomParser = result =>
         {
-            var text = result.Tokens[0].Value.Trim();
-            var unit = text.Length > 0 ? text[^1] : ' ';
-            var (number, scale) = unit switch { 's' => (text[..^1], 1), 'm' => (text[..^1], 60), 'h' => (text[..^1], 3600), _ => (text, 1) };
-            if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value * scale is >= 1 and <= 24 * 3600)
+            var text = result.Tokens[0].Value;
+            if (Soak.SoakDuration.TryParse(text, out var duration))
             {
-                return TimeSpan.FromSeconds(value * scale);
+                return duration;
             }
 
-            result.AddError($"--duration is '{text}'; allowed: 1s to 24h, e.g. 90s, 10m, 1h");
+            result.AddError($"--duration is '{text}'; {Soak.SoakDuration.Allowed}");
             return null;
         },
     };

@@ -7,8 +7,12 @@ namespace HaStack.FailoverDrill.Drills;
 /// <summary>
 /// The drill's telemetry: one meter and one activity source, both named <see cref="Name"/>. In Prometheus the
 /// instruments appear as <c>hastack_drill_rto_seconds</c>, <c>hastack_drill_last_rto_seconds</c>,
-/// <c>hastack_drill_lost_writes_total</c>, <c>hastack_drill_unknown_writes_total</c>, <c>hastack_drill_runs_total</c>
-/// and <c>hastack_drill_duration_seconds</c>.
+/// <c>hastack_drill_lost_writes_total</c>, <c>hastack_drill_unknown_writes_total</c>, <c>hastack_drill_runs_total</c>,
+/// <c>hastack_drill_duration_seconds</c>, <c>hastack_drill_last_write_gap_seconds</c>,
+/// <c>hastack_drill_last_split_brain_seconds</c>, <c>hastack_drill_split_brain_seconds_total</c>, and for chaos soaks
+/// <c>hastack_soak_runs_total</c>, <c>hastack_soak_faults_total</c>, <c>hastack_soak_lost_writes_total</c>,
+/// <c>hastack_soak_unknown_writes_total</c> and <c>hastack_soak_recovered_writes_total</c>. A soak's faults count as
+/// drills of their kind too.
 /// </summary>
 public sealed class DrillMetrics
 {
@@ -24,7 +28,15 @@ public sealed class DrillMetrics
     private readonly Counter<long> _lost;
     private readonly Counter<long> _unknown;
     private readonly Counter<long> _runs;
+    private readonly Counter<double> _splitBrain;
+    private readonly Counter<long> _soakRuns;
+    private readonly Counter<long> _soakFaults;
+    private readonly Counter<long> _soakLost;
+    private readonly Counter<long> _soakUnknown;
+    private readonly Counter<long> _soakRecovered;
     private readonly ConcurrentDictionary<(string Kind, string Path), double> _lastRto = new();
+    private readonly ConcurrentDictionary<(string Kind, string Path), double> _lastGap = new();
+    private readonly ConcurrentDictionary<string, double> _lastSplitBrain = new();
 
     public DrillMetrics(Meter meter)
     {
@@ -37,6 +49,16 @@ public sealed class DrillMetrics
         _unknown = meter.CreateCounter<long>("hastack_drill_unknown_writes", "{write}", "Writes whose commit outcome the client could not know (timeout, connection lost mid-commit).");
         _runs = meter.CreateCounter<long>("hastack_drill_runs", "{run}", "Drills run, by kind and outcome (passed, failed, refused).");
         meter.CreateObservableGauge("hastack_drill_last_rto", ObserveLastRto, "s", "Client-visible RTO of the most recent drill of a kind, per client path.");
+        meter.CreateObservableGauge("hastack_drill_last_write_gap", () => _lastGap.Select(kv => new Measurement<double>(kv.Value, new("kind", kv.Key.Kind), new("path", kv.Key.Path))),
+            "s", "Longest stretch without an acknowledged write in the most recent drill of a kind, per client path.");
+        meter.CreateObservableGauge("hastack_drill_last_split_brain", () => _lastSplitBrain.Select(kv => new Measurement<double>(kv.Value, new KeyValuePair<string, object?>("kind", kv.Key))),
+            "s", "Longest time two primaries committed writes in the most recent drill of a kind (must be 0).");
+        _splitBrain = meter.CreateCounter<double>("hastack_drill_split_brain", "s", "Longest split brain of each drill, summed over drills (must stay 0).");
+        _soakRuns = meter.CreateCounter<long>("hastack_soak_runs", "{run}", "Chaos soaks run, by outcome.");
+        _soakFaults = meter.CreateCounter<long>("hastack_soak_faults", "{fault}", "Faults injected by chaos soaks, by kind and outcome.");
+        _soakLost = meter.CreateCounter<long>("hastack_soak_lost_writes", "{write}", "Acknowledged writes a chaos soak's set checker found missing.");
+        _soakUnknown = meter.CreateCounter<long>("hastack_soak_unknown_writes", "{write}", "Writes of a chaos soak whose outcome the client could not know.");
+        _soakRecovered = meter.CreateCounter<long>("hastack_soak_recovered_writes", "{write}", "Unknown-outcome writes of a chaos soak found committed at the end.");
     }
 
     /// <summary>Records a finished drill.</summary>
@@ -61,7 +83,34 @@ public sealed class DrillMetrics
                 _rto.Record(rto, new("kind", kind), new("path", path.Path));
                 _lastRto[(kind, path.Path)] = rto;
             }
+
+            if (path.WriteGapSeconds is { } gap)
+            {
+                _lastGap[(kind, path.Path)] = gap;
+            }
         }
+
+        if (report.SplitBrain is { } splitBrain)
+        {
+            _splitBrain.Add(splitBrain.LongestSeconds, new KeyValuePair<string, object?>("kind", kind));
+            _lastSplitBrain[kind] = splitBrain.LongestSeconds;
+        }
+    }
+
+    /// <summary>Records a finished chaos soak (its faults were recorded as drills when judged).</summary>
+    public void RecordSoak(Soak.SoakReport soak)
+    {
+        ArgumentNullException.ThrowIfNull(soak);
+        _soakRuns.Add(1, new KeyValuePair<string, object?>("outcome", soak.Outcome.ToString().ToLowerInvariant()));
+        foreach (var fault in soak.Faults)
+        {
+            _soakFaults.Add(1, new("kind", DrillKinds.Name(fault.Report.Kind)), new("outcome", fault.Report.Outcome.ToString().ToLowerInvariant()));
+        }
+
+        // Added even when zero, so the series exist and a dashboard shows 0 rather than "no data".
+        _soakLost.Add(soak.Check?.Lost.Count ?? 0);
+        _soakUnknown.Add(soak.Check?.Unknown ?? 0);
+        _soakRecovered.Add(soak.Check?.UnknownPresent ?? 0);
     }
 
     private IEnumerable<Measurement<double>> ObserveLastRto() =>

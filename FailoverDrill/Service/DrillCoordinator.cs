@@ -3,8 +3,8 @@ using HaStack.FailoverDrill.Drills;
 namespace HaStack.FailoverDrill.Service;
 
 /// <summary>
-/// Runs at most one drill at a time, on request only (nothing here starts a drill by itself), and keeps the last
-/// report. Drills run on the host's lifetime, not the request's: a closed dashboard does not abort one halfway.
+/// Runs at most one drill or chaos soak at a time, on request only (nothing here starts one by itself), and keeps the
+/// last report of each. Drills run on the host's lifetime, not the request's: a closed dashboard does not abort one halfway.
 /// </summary>
 public sealed class DrillCoordinator(
     DrillTarget target,
@@ -20,6 +20,11 @@ public sealed class DrillCoordinator(
 
     public DrillKind? Running { get; private set; }
 
+    /// <summary>What runs now, as the API names it: a drill kind, <c>chaos</c>, or null.</summary>
+    public string? RunningName { get; private set; }
+
+    public Soak.SoakReport? LastSoak { get; private set; }
+
     /// <summary>Starts a drill, or returns null when one is already running.</summary>
     public Task<DrillReport>? TryStart(DrillKind kind)
     {
@@ -29,6 +34,7 @@ public sealed class DrillCoordinator(
         }
 
         Running = kind;
+        RunningName = DrillKinds.Name(kind);
         return Task.Run(async () =>
         {
             try
@@ -40,6 +46,33 @@ public sealed class DrillCoordinator(
             finally
             {
                 Running = null;
+                RunningName = null;
+                _gate.Release();
+            }
+        });
+    }
+
+    /// <summary>Starts a chaos soak (no drill runs meanwhile), or returns null when a drill or soak is already running.</summary>
+    public Task<Soak.SoakReport>? TryStartSoak(TimeSpan duration, int seed)
+    {
+        if (!_gate.Wait(0))
+        {
+            return null;
+        }
+
+        RunningName = "chaos";
+        return Task.Run(async () =>
+        {
+            try
+            {
+                var soak = new Soak.ChaosSoak(target, settings, metrics, logger, httpClientFactory.CreateClient(nameof(DrillRunner)));
+                var report = await soak.RunAsync(duration, seed, lifetime.ApplicationStopping).ConfigureAwait(false);
+                LastSoak = report;
+                return report;
+            }
+            finally
+            {
+                RunningName = null;
                 _gate.Release();
             }
         });

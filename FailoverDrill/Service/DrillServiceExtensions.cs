@@ -61,7 +61,7 @@ public static class DrillServiceExtensions
                 var drill = coordinator.TryStart(kind);
                 if (drill is null)
                 {
-                    return Results.Json(new { error = $"a {(coordinator.Running is { } running ? DrillKinds.Name(running) : "")} drill is already running" }, statusCode: StatusCodes.Status409Conflict);
+                    return Results.Json(new { error = $"a {coordinator.RunningName} {(coordinator.RunningName == "chaos" ? "soak" : "drill")} is already running" }, statusCode: StatusCodes.Status409Conflict);
                 }
 
                 if (wait != true)
@@ -75,10 +75,40 @@ public static class DrillServiceExtensions
             });
         }
 
+        // A chaos soak: random faults for ?duration= (default 10m, up to 24h) drawn from ?seed= (default random).
+        app.MapGroup("/soaks").AddEndpointFilter<ControlSecretFilter>().MapPost("/chaos", async (string? duration, int? seed, bool? wait, DrillCoordinator coordinator) =>
+        {
+            var length = TimeSpan.FromMinutes(10);
+            if (duration is not null && !Soak.SoakDuration.TryParse(duration, out length))
+            {
+                return Results.Json(new { error = $"duration is '{duration}'; {Soak.SoakDuration.Allowed}" }, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            if (seed is < 0)
+            {
+                return Results.Json(new { error = $"seed is '{seed}'; allowed: a whole number from 0" }, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var soak = coordinator.TryStartSoak(length, seed ?? Random.Shared.Next());
+            if (soak is null)
+            {
+                return Results.Json(new { error = $"a {coordinator.RunningName} {(coordinator.RunningName == "chaos" ? "soak" : "drill")} is already running" }, statusCode: StatusCodes.Status409Conflict);
+            }
+
+            if (wait != true)
+            {
+                return Results.Json(new { status = "started", kind = "chaos", duration = length.TotalSeconds, report = "/soaks/last" }, statusCode: StatusCodes.Status202Accepted);
+            }
+
+            var report = await soak.ConfigureAwait(false);
+            return Results.Json(report, DrillReport.JsonOptions, statusCode: report.Outcome == DrillOutcome.Refused ? StatusCodes.Status412PreconditionFailed : StatusCodes.Status200OK);
+        });
+        app.MapGet("/soaks/last", (DrillCoordinator coordinator) =>
+            coordinator.LastSoak is { } last ? Results.Json(last, DrillReport.JsonOptions) : Results.NotFound(new { error = "no soak has run yet" }));
         app.MapGet("/drills/last", (DrillCoordinator coordinator) =>
             coordinator.Last is { } last ? Results.Json(last, DrillReport.JsonOptions) : Results.NotFound(new { error = "no drill has run yet" }));
         app.MapGet("/drills", (DrillCoordinator coordinator) =>
-            Results.Json(new { running = coordinator.Running is { } running ? DrillKinds.Name(running) : null, last = coordinator.Last }, DrillReport.JsonOptions));
+            Results.Json(new { running = coordinator.RunningName, last = coordinator.Last }, DrillReport.JsonOptions));
         return app;
     }
 

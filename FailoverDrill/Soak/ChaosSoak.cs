@@ -136,7 +136,10 @@ public sealed class ChaosSoak(DrillTarget target, DrillSettings settings, DrillM
             await DrillCleanup.RunAsync(target, load, run.Paths, runId, notes).ConfigureAwait(false);
         }
 
-        return report with { DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1), Notes = notes };
+        report = report with { DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1), Notes = notes };
+        metrics?.RecordSoak(report);
+        logger.LogInformation("Soak {RunId} {Outcome}{Reason}", runId, report.Outcome, report.Reason is null ? "" : ": " + report.Reason);
+        return report;
     }
 
     /// <summary>The kind's precondition once it holds (the cluster healed), or null after <see cref="HealthyTimeout"/> (noted).</summary>

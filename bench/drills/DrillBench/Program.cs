@@ -17,7 +17,7 @@ var kinds = kindList == "all"
     ? [.. Enum.GetValues<DrillKind>()]
     : kindList.Split(',').Select(k => DrillKinds.TryParse(k, out var parsed) ? parsed : throw new ArgumentException($"--kind {k}: one of {DrillKinds.AllNames}, all")).ToList();
 var rounds = int.Parse(options.GetValueOrDefault("--rounds", "1"), CultureInfo.InvariantCulture);
-var chaos = options.TryGetValue("--chaos", out var chaosText) ? ParseDuration(chaosText) : (TimeSpan?)null;
+var chaos = options.TryGetValue("--chaos", out var chaosText) ? SoakDuration.TryParse(chaosText, out var length) ? length : throw new ArgumentException($"--chaos {chaosText}: {SoakDuration.Allowed}") : (TimeSpan?)null;
 var seed = int.Parse(options.GetValueOrDefault("--seed", "1"), CultureInfo.InvariantCulture);
 var timing = options.GetValueOrDefault("--timing", "fast");
 var sync = options.GetValueOrDefault("--sync", "on");
@@ -109,14 +109,6 @@ finally
 {
     await cluster.DisposeAsync();
 }
-
-static TimeSpan ParseDuration(string text) => text[^1] switch
-{
-    's' => TimeSpan.FromSeconds(double.Parse(text[..^1], CultureInfo.InvariantCulture)),
-    'm' => TimeSpan.FromMinutes(double.Parse(text[..^1], CultureInfo.InvariantCulture)),
-    'h' => TimeSpan.FromHours(double.Parse(text[..^1], CultureInfo.InvariantCulture)),
-    _ => TimeSpan.FromSeconds(double.Parse(text, CultureInfo.InvariantCulture)),
-};
 
 /// <summary>The test fixture's stack with the bench's timing profile and synchronous mode.</summary>
 internal sealed class BenchCluster(string[] arguments) : HaStackCluster

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
 using HaStack.FailoverDrill.Cli;
 using HaStack.FailoverDrill.Drills;
@@ -41,6 +42,41 @@ public class ChaosSoakTests(DrillCluster cluster)
         Assert.Equal(0, soak.SplitBrain!.LongestSeconds);
         Assert.Contains("set checker", soak.ToTable());
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+    }
+
+    [Fact]
+    public async Task ChaosSoakThroughTheServiceIsRecordedInPrometheusAndEveryQueryOfTheDrillsDashboardReturnsData()
+    {
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+        using var http = await cluster.CreateControlClientAsync();
+        http.Timeout = Timeouts.Scaled(420);
+
+        using (var bad = await http.PostAsync("/soaks/chaos?duration=2d", content: null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("duration is '2d'", await bad.Content.ReadAsStringAsync());
+        }
+
+        using var response = await http.PostAsync("/soaks/chaos?duration=20s&seed=7&wait=true", content: null);
+        var soak = (await response.Content.ReadFromJsonAsync<SoakReport>(DrillReport.JsonOptions))!;
+
+        Assert.True(soak.Outcome == DrillOutcome.Passed, $"soak {soak.Outcome}: {soak.Reason}\n{soak.ToTable()}");
+        Assert.Equal(7, soak.Seed);
+        Assert.NotEmpty(soak.Faults);
+        Assert.Equal(0, soak.LostWrites);
+        var last = (await http.GetFromJsonAsync<SoakReport>("/soaks/last", DrillReport.JsonOptions))!;
+        Assert.Equal(soak.RunId, last.RunId);
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+
+        using var metricsClient = new HttpClient { BaseAddress = cluster.GetEndpoint("failoverdrill", "metrics") };
+        var metrics = await metricsClient.GetStringAsync("/metrics");
+        foreach (var name in new[] { "hastack_soak_runs_total{", "hastack_soak_faults_total{", "hastack_soak_lost_writes_total", "hastack_drill_split_brain_seconds_total{", "hastack_drill_last_write_gap_seconds{" })
+        {
+            Assert.Contains(name, metrics);
+        }
+
+        // Drills ran before in this collection or as the soak's faults: every panel, drills and soaks, has data.
+        await GrafanaDashboard.AssertEveryQueryReturnsDataAsync("hastack-drills.json", cluster.GetEndpoint("prometheus", "http"), Timeouts.ScrapesUp);
     }
 
     private async Task<(int ExitCode, SoakReport Soak, string Stderr)> RunSoakAsync(int seed, string duration)

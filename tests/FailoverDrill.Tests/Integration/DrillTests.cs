@@ -204,7 +204,7 @@ public class DrillTests(DrillCluster cluster)
     }
 
     [Fact]
-    public async Task DashboardCommandStartsADrillWithTheSecretAndEveryQueryOfTheDrillsDashboardReturnsData()
+    public async Task DashboardCommandStartsADrillWithTheSecretAndItsMetricsReachTheMetricsEndpoint()
     {
         // The dashboard's "Switchover drill" command, as a person clicks it: Aspire prepares the request (the control
         // secret) and posts it. Its own drill, whatever ran before.
@@ -231,8 +231,6 @@ public class DrillTests(DrillCluster cluster)
         {
             Assert.Contains(name + "{", metrics);
         }
-
-        await GrafanaDashboard.AssertEveryQueryReturnsDataAsync("hastack-drills.json", cluster.GetEndpoint("prometheus", "http"), Timeouts.ScrapesUp);
     }
 
     /// <summary>The drill passed under load, and the set checker found nothing lost, duplicated or invented.</summary>

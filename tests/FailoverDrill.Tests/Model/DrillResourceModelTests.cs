@@ -20,6 +20,7 @@ public class DrillResourceModelTests
         var commands = drill.Annotations.OfType<ResourceCommandAnnotation>().ToDictionary(c => c.Name, c => c.DisplayName);
         Assert.Equal("Switchover drill", commands["switchover-drill"]);
         Assert.Equal("Crash drill", commands["crash-drill"]);
+        Assert.Equal("Chaos soak (10 min)", commands["chaos-soak"]);
         // Every kind the service offers has its command, named as its route.
         Assert.All(Enum.GetValues<HaStack.FailoverDrill.Drills.DrillKind>(), k => Assert.Contains($"{HaStack.FailoverDrill.Drills.DrillKinds.Name(k)}-drill", commands.Keys));
 

@@ -149,6 +149,64 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
     }
 
     [Fact]
+    public async Task DashboardShowsEachNodesRoleAtAGlanceAndASwitchoverDrillClickedThereEndsWithItsOutcomeInABrowser()
+    {
+        using var cts = new CancellationTokenSource(Timeouts.Scaled(120));
+        await using var browser = await DashboardBrowser.OpenAsync(cluster.App, "failoverdrill", cts.Token);
+        var page = browser.Page;
+        var leader = await cluster.LeaderAsync(default) ?? throw new InvalidOperationException("no leader");
+        var replica = cluster.NodeNames.Single(n => n != leader);
+        ILocator NameCell(string resource) => page.Locator(".resources-name-container")
+            .Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^\\s*{resource}\\s*$") });
+        ILocator Row(string resource) => page.Locator("[role='row']").Filter(new() { Has = NameCell(resource) });
+        static System.Text.RegularExpressions.Regex Role(string role) => new($"{role} · timeline \\d+");
+        try
+        {
+            // Each node's role and timeline is the state of its role row, nested under the node: no details pane needed.
+            await Assertions.Expect(Row($"{leader}-role")).ToContainTextAsync(Role("leader"));
+            await Assertions.Expect(Row($"{replica}-role")).ToContainTextAsync(Role("sync standby"));
+            await Assertions.Expect(NameCell($"{leader}-role")).ToHaveAttributeAsync("style", new System.Text.RegularExpressions.Regex("margin-left: 32px"));
+            // The last report is one click away.
+            await Assertions.Expect(Row("failoverdrill").GetByText("Last drill report")).ToBeVisibleAsync();
+
+            // The drill, as a person runs it: the row's Actions menu, then the command.
+            await Row("failoverdrill").Locator("fluent-button[title='Actions']").ClickAsync();
+            await page.Locator("fluent-menu-item").Filter(new() { HasText = "Switchover drill" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("\"Switchover drill\" starting").First).ToBeVisibleAsync(new() { Timeout = 15_000 });
+            await Assertions.Expect(page.GetByText("\"Switchover drill\" succeeded").First).ToBeVisibleAsync(new() { Timeout = 240_000 });
+
+            // The outcome, with the new leader and the writes checked, is in the notification center.
+            await page.Locator("fluent-button[aria-label='Notifications']").ClickAsync();
+            await Assertions.Expect(page.GetByText(new System.Text.RegularExpressions.Regex($"The switchover drill passed: leader {leader} -> {replica}; .* none lost")).First).ToBeVisibleAsync();
+            await page.Keyboard.PressAsync("Escape");
+
+            // The roles swapped, at a glance.
+            await Assertions.Expect(Row($"{replica}-role")).ToContainTextAsync(Role("leader"), new() { Timeout = 10_000 });
+            await Assertions.Expect(Row($"{leader}-role")).ToContainTextAsync(Role("sync standby"), new() { Timeout = 60_000 });
+        }
+        catch (PlaywrightException ex)
+        {
+            throw new Xunit.Sdk.XunitException($"the dashboard does not show the roles or the drill's outcome ({ex.Message}); screenshot: {await browser.ScreenshotAsync("dashboard-drill")}");
+        }
+    }
+
+    [Fact]
+    public async Task EachNodesRoleRowFollowsASwitchoverWithinThreeSeconds()
+    {
+        var oldLeader = await cluster.LeaderAsync(default) ?? throw new InvalidOperationException("no leader");
+        var candidate = cluster.NodeNames.First(n => n != oldLeader);
+        await RoleRowShowsAsync(oldLeader, "leader", Timeouts.Scaled(10));
+
+        await cluster.Patroni.SwitchoverAsync(oldLeader, candidate, default);
+        await Wait.UntilAsync($"{candidate} is the leader", Timeouts.Switchover, async ct => await cluster.LeaderAsync(ct) == candidate);
+
+        // From the moment Patroni says so, the role row follows within 3 s.
+        await RoleRowShowsAsync(candidate, "leader", TimeSpan.FromSeconds(3));
+        await Wait.UntilAsync($"{oldLeader} streams again", Timeouts.Rejoin, async ct => await cluster.StreamingReplicaCountAsync(ct) == cluster.NodeNames.Count - 1);
+        await RoleRowShowsAsync(oldLeader, "sync standby", Timeouts.Scaled(10));
+    }
+
+    [Fact]
     public async Task ThousandTransactionsWithPreparedAndAutoPreparedCommandsRunThroughAppWithoutAnError()
     {
         var connectionString = new NpgsqlConnectionStringBuilder(await cluster.GetConnectionStringAsync("app"))
@@ -391,6 +449,13 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
     /// <summary>Which node the read-write path lands on, asked of PostgreSQL itself: its address on the container network.</summary>
     private async Task<string> ServerAddressAsync(string resource) =>
         await cluster.QueryAsync<string>(resource, "SELECT host(inet_server_addr()) || ':' || pg_is_in_recovery()::text");
+
+    private async Task RoleRowShowsAsync(string node, string role, TimeSpan within)
+    {
+        using var cts = new CancellationTokenSource(within);
+        await cluster.App.ResourceNotifications.WaitForResourceAsync($"{node}-role",
+            e => e.Snapshot.State?.Text is { } state && state.StartsWith(role + " · timeline ", StringComparison.Ordinal), cts.Token);
+    }
 
     private async Task DashboardShowsRoleAsync(string node, string role)
     {
