@@ -41,6 +41,16 @@ public sealed record PatroniTiming(int Ttl, int LoopWait, int RetryTimeout)
     public override string ToString() => $"ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s";
 }
 
+/// <summary>Whether a dead node's leader lock is released at once (<see cref="Patroni.ContainerFencer"/>) or expires by its ttl.</summary>
+public enum FencedFailover
+{
+    /// <summary>The container engine's word that the leader's container died releases its lock in etcd.</summary>
+    On,
+
+    /// <summary>Only the lease: a crashed leader's lock expires after the ttl.</summary>
+    Off,
+}
+
 /// <summary>
 /// The <c>HaStack:</c> configuration section, e.g. <c>dotnet run --project AppHost -- --HaStack:Replicas=2</c>.
 /// </summary>
@@ -61,6 +71,9 @@ public sealed class HaStackOptions
     public TimingProfile Timing { get; init; } = TimingProfile.Default;
 
     public SynchronousMode SynchronousMode { get; init; } = SynchronousMode.On;
+
+    /// <summary>Fencing-confirmed failover: a leader whose container died is replaced at once, not after the ttl.</summary>
+    public FencedFailover FencedFailover { get; init; } = FencedFailover.On;
 
     /// <summary>Whether to run Grafana (its image must be pullable).</summary>
     public bool Grafana { get; init; } = true;
@@ -115,6 +128,7 @@ public sealed class HaStackOptions
             PostgresVersion = ReadPostgresVersion(section, defaults.PostgresVersion, errors),
             Timing = ReadEnum(section, nameof(Timing), defaults.Timing, errors),
             SynchronousMode = ReadEnum(section, nameof(SynchronousMode), defaults.SynchronousMode, errors),
+            FencedFailover = ReadEnum(section, nameof(FencedFailover), defaults.FencedFailover, errors),
             Grafana = ReadBool(section, nameof(Grafana), defaults.Grafana, errors),
             PublishEtcdClient = ReadBool(section, nameof(PublishEtcdClient), defaults.PublishEtcdClient, errors),
             Persistent = ReadBool(section, nameof(Persistent), defaults.Persistent, errors),

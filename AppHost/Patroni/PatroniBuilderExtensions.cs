@@ -5,6 +5,7 @@ using HaStack.AppHost.Patroni;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
 
@@ -37,6 +38,7 @@ public static class PatroniBuilderExtensions
                 State = KnownResourceStates.Starting,
                 Properties = [new(PatroniClusterResource.LeaderPropertyName, "")],
             });
+        cluster.Resource.FencedFailover = options.FencedFailover == FencedFailover.On;
         var primaryCheck = $"{name}-primary";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(primaryCheck,
             _ => new NpgsqlQueryHealthCheck(cluster.Resource.ConnectionStringExpression), failureStatus: null, tags: null));
@@ -115,11 +117,24 @@ public static class PatroniBuilderExtensions
 
         // The cluster has no process of its own: when Aspire initialises it, start following Patroni (roles, timing,
         // the cluster's state), for as long as the AppHost runs. Resources that wait for the cluster rely on it.
+        // With fencing-confirmed failover, a node container's death also releases its leader key at once.
         builder.Eventing.Subscribe<InitializeResourceEvent>(cluster.Resource, (e, ct) =>
         {
             var watcher = ActivatorUtilities.CreateInstance<PatroniRoleWatcher>(e.Services);
             var stopping = e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
             _ = Task.Run(() => watcher.RunAsync(stopping), stopping);
+            if (options.FencedFailover == FencedFailover.On)
+            {
+                var fencer = new ContainerFencer(
+                    cluster.Resource.Nodes.ToDictionary(n => n.Resource.ContainerName, n => n.Resource.Name),
+                    [.. etcd.Resource.Members.Select(m => m.Resource.ContainerName)],
+                    PatroniClusterResource.LeaderKey(scope),
+                    cluster.Resource,
+                    e.Notifications,
+                    e.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ContainerFencer>());
+                _ = Task.Run(() => fencer.RunAsync(stopping), stopping);
+            }
+
             return Task.CompletedTask;
         });
         return cluster;

@@ -15,6 +15,12 @@ public sealed class PatroniClusterResource(string name, string scope, ParameterR
     public const string RestUser = "patroni";
     public const string LeaderPropertyName = "patroni.leader";
 
+    /// <summary>Patroni's leader key in etcd for <paramref name="scope"/> (namespace <c>/service</c>): its value is the leader's name.</summary>
+    public static string LeaderKey(string scope) => $"/service/{scope}/leader";
+
+    /// <summary>Whether a leader whose container died is fenced and its lock released at once (<see cref="ContainerFencer"/>).</summary>
+    public bool FencedFailover { get; internal set; }
+
     /// <summary>Patroni's scope (the cluster's name in etcd).</summary>
     public string Scope { get; } = scope;
 

@@ -75,6 +75,7 @@ public static class FailoverDrillBuilderExtensions
             .WithEnvironment("Drill__StartCommand__0", "docker").WithEnvironment("Drill__StartCommand__1", "start").WithEnvironment("Drill__StartCommand__2", "{container}")
             .WithEnvironment("Drill__Containers", containers)
             .WithEnvironment("Drill__Engine", "docker")
+            .WithEnvironment("Drill__FencedFailover", cluster.Resource.FencedFailover ? "true" : "false")
             .WithHttpHealthCheck("/health", endpointName: HttpEndpointName);
         if (nodeImage is not null)
         {

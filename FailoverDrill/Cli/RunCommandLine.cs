@@ -25,7 +25,7 @@ internal sealed class RunCommandLine
             $"against the new leader. Exit codes: {DrillCommandLine.ExitPassed} every drill passed, {DrillCommandLine.ExitFailed} a drill failed, " +
             $"{DrillCommandLine.ExitUsage} bad arguments, {DrillCommandLine.ExitRefused} refused (unreachable or unhealthy cluster).")
         {
-            Kind, Rounds, Duration, Seed, Patroni, Dsn, DirectDsn, KillCommand, StartCommand, Containers, Engine, FaultImage, Etcd, Hold, RestUser, RestPassword,
+            Kind, Rounds, Duration, Seed, Patroni, Dsn, DirectDsn, KillCommand, StartCommand, Containers, Engine, FaultImage, Etcd, Hold, Fenced, RestUser, RestPassword,
             HealthProbe, Candidate, Json, Verbose, NoColor,
         };
         Kind.Validators.Add(NeedsWhatTheKindUses);
@@ -220,6 +220,11 @@ internal sealed class RunCommandLine
         },
     };
 
+    public Option<bool> Fenced { get; } = new("--fenced")
+    {
+        Description = "The cluster releases a dead leader's lock when its container dies (HaStack's FencedFailover=on): a crash's early release is reported as fencing.",
+    };
+
     public Option<string> RestUser { get; } = new("--rest-user")
     {
         Description = "User of Patroni's REST API.",
@@ -282,6 +287,7 @@ internal sealed class RunCommandLine
             Engine = result.GetValue(Engine) ?? "docker",
             FaultImage = result.GetValue(FaultImage),
             EtcdMembers = result.GetValue(Etcd) ?? new Dictionary<string, Uri>(),
+            FencedFailover = result.GetValue(Fenced),
         };
         var settings = new DrillSettings { Candidate = result.GetValue(Candidate), FaultHold = result.GetValue(Hold) };
         var kindName = result.GetValue(Kind);

@@ -88,27 +88,43 @@ internal static class DrillMeasurement
         paths.All(p => records.Any(r => r.Path == p && r.Outcome == WriteOutcome.Acknowledged && r.Finished >= from && r.Finished <= to));
 
     /// <summary>
-    /// How the old leader's lock went (<see cref="FailoverTiming.LeaderLock"/>): released on a switchover, otherwise expired
-    /// or released depending on how long detection took against the ttl. A crash whose lock did not expire gets a note.
+    /// How the old leader's lock went (<see cref="FailoverTiming.LeaderLock"/>): released on a switchover; after a
+    /// crash with <paramref name="fenced"/>, released by fencing; otherwise expired or released depending on how long
+    /// detection took against the ttl. A crash whose lock did not behave as the cluster's setting says gets a note.
     /// </summary>
-    public static string LeaderLock(DrillKind kind, double? detection, int ttl, int loopWait, List<string> notes)
+    public static string LeaderLock(DrillKind kind, double? detection, int ttl, int loopWait, bool fenced, List<string> notes)
     {
-        if (detection is null)
+        if (detection is not { } seconds)
         {
             return "kept";
         }
 
-        var lockState = kind == DrillKind.Switchover
-            ? "released (planned)"
-            : detection >= Math.Max(1, ttl - loopWait - 1)
-                ? $"expired: held {detection:0.0} s after the kill, ttl {ttl} s"
-                : $"released after {detection:0.0} s, before its ttl of {ttl} s";
-        if (kind == DrillKind.Crash && !lockState.StartsWith("expired", StringComparison.Ordinal))
+        if (kind == DrillKind.Switchover)
+        {
+            return "released (planned)";
+        }
+
+        if (seconds >= Math.Max(1, ttl - loopWait - 1))
+        {
+            if (kind == DrillKind.Crash && fenced)
+            {
+                notes.Add("fencing is on, yet the lock expired by its ttl: the fencer did not release it (is the AppHost running, and etcd answering?)");
+            }
+
+            return $"expired: held {seconds:0.0} s after the fault, ttl {ttl} s";
+        }
+
+        if (kind == DrillKind.Crash && fenced)
+        {
+            return $"released after fencing in {seconds * 1000:0} ms";
+        }
+
+        if (kind == DrillKind.Crash)
         {
             notes.Add("the leader lock disappeared faster than its ttl allows after a crash: was the node really killed?");
         }
 
-        return lockState;
+        return $"released after {seconds:0.0} s, before its ttl of {ttl} s";
     }
 
     /// <summary>Seconds from <paramref name="origin"/> to <paramref name="at"/>, rounded to the millisecond; null if it never happened.</summary>

@@ -42,6 +42,12 @@ public sealed record DrillTarget(
     /// <summary>etcd member name → its metrics URL (<c>/health</c>, <c>/metrics</c>); the containers are in <see cref="Containers"/>. Empty: etcd drills are refused.</summary>
     public IReadOnlyDictionary<string, Uri> EtcdMembers { get; init; } = new Dictionary<string, Uri>();
 
+    /// <summary>
+    /// The cluster releases a dead leader's lock as soon as its container dies (HaStack's fencer): a crash drill's
+    /// report then says "released after fencing" rather than warning that the lock vanished before its ttl.
+    /// </summary>
+    public bool FencedFailover { get; init; }
+
     /// <summary>The container of a Patroni or etcd member.</summary>
     public string ContainerOf(string member) => Containers?.GetValueOrDefault(member) ?? member;
 }

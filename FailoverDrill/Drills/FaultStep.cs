@@ -87,7 +87,7 @@ internal sealed class FaultStep(DrillTarget target, DrillSettings settings, Dril
             var detection = DrillMeasurement.Since(monitor.DetectedAt, injectedAt);
             var lockState = monitor.NewLeader is null && detection is not null
                 ? $"lost after {detection:0.0} s, taken again by {run.OldLeader}"
-                : DrillMeasurement.LeaderLock(run.Kind, detection, pre.Ttl, pre.LoopWait, run.Notes);
+                : DrillMeasurement.LeaderLock(run.Kind, detection, pre.Ttl, pre.LoopWait, target.FencedFailover, run.Notes);
             var held = heldUntil - injectedAt;
             var continued = DrillMeasurement.EveryPathAcknowledged(records, run.Paths.Select(p => p.Path), injectedAt + (held * 0.75), heldUntil);
             return report with

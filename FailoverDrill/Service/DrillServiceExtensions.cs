@@ -143,6 +143,7 @@ public static class DrillServiceExtensions
             section["HealthProbeUrl"] is { Length: > 0 } probe ? new Uri(probe.TrimEnd('/') + "/") : null)
         {
             Engine = section["Engine"] is { Length: > 0 } engine ? engine : "docker",
+            FencedFailover = bool.TryParse(section["FencedFailover"], out var fenced) && fenced,
             FaultImage = section["FaultImage"] is { Length: > 0 } image ? image : null,
             EtcdMembers = Pairs(section["Etcd"]).ToDictionary(p => p.Key, p => new Uri(p.Value.TrimEnd('/') + "/", UriKind.Absolute)),
         };

@@ -36,7 +36,7 @@ public class DrillTests(DrillCluster cluster)
     }
 
     [Fact]
-    public async Task CrashDrillInSynchronousModePromotesAReplicaLosesNoAcknowledgedWriteAndASecondDrillPasses()
+    public async Task CrashDrillWithFencingReleasesTheDeadLeadersLockAtOnceLosesNoAcknowledgedWriteAndASecondDrillPasses()
     {
         var (status, report) = await cluster.RunDrillAsync("crash");
 
@@ -49,7 +49,10 @@ public class DrillTests(DrillCluster cluster)
         Assert.Equal(0, report.LostWrites);
         Assert.Empty(report.Check!.Duplicates);
         Assert.True(report.Check.Acknowledged > 100, $"only {report.Check.Acknowledged} acknowledged writes: not under load");
-        Assert.StartsWith("expired", report.Timing!.LeaderLock);
+        // The AppHost saw the container die and released the lock: a new leader well before the ttl.
+        Assert.StartsWith("released after fencing in ", report.Timing!.LeaderLock);
+        Assert.True(report.Timing.NewLeaderSeconds < report.Ttl / 2.0, $"new leader after {report.Timing.NewLeaderSeconds} s with fencing (ttl {report.Ttl} s)");
+        Assert.DoesNotContain(report.Notes, n => n.Contains("fencing is on, yet", StringComparison.Ordinal));
         Assert.True(report.EveryMemberStreaming);
         Assert.NotNull(report.Timing.RejoinSeconds);
         Assert.Equal(1, report.WritablePrimaries);
@@ -68,6 +71,7 @@ public class DrillTests(DrillCluster cluster)
         Assert.True(second.Outcome == DrillOutcome.Passed, $"second drill {second.Outcome}: {second.Reason}\n{second.ToTable()}");
         Assert.Equal(report.NewLeader, second.OldLeader);
         Assert.Equal(0, second.LostWrites);
+        Assert.StartsWith("released after fencing in ", second.Timing!.LeaderLock);
         Assert.Equal(second.TimelineBefore + 1, second.TimelineAfter);
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
     }
@@ -81,7 +85,7 @@ public class DrillTests(DrillCluster cluster)
         Assert.Contains("off from everything", report.Injection);
         Assert.True(report.Fault!.LeaderChanged);
         Assert.NotEqual(report.OldLeader, report.NewLeader);
-        // Cut off, the old leader can neither release nor renew its lock: it expires.
+        // Cut off, the old leader can neither release nor renew its lock, and its container lives: no fencing, it expires.
         Assert.StartsWith("expired", report.Timing!.LeaderLock);
         Assert.Contains("heal", report.Recovery);
         AssertNoSplitBrain(report);
@@ -95,6 +99,7 @@ public class DrillTests(DrillCluster cluster)
 
         AssertPassedAndNothingLost(status, report);
         Assert.True(report.Fault!.LeaderChanged);
+        // Paused is not dead: fencing stays out of it, the lease path ends the old leadership.
         Assert.StartsWith("expired", report.Timing!.LeaderLock);
         Assert.Contains("unpause", report.Recovery);
         // Woken up, it streams from the new leader, and the detector never saw it commit beside the new one.
@@ -294,7 +299,7 @@ public class DrillTests(DrillCluster cluster)
                      "--direct-dsn", await cluster.GetConnectionStringAsync("pg"),
                      "--kill-command", "docker kill {container}", "--start-command", "docker start {container}",
                      "--containers", string.Join(',', cluster.Containers.Select(kv => $"{kv.Key}={kv.Value}")),
-                     "--json",
+                     "--fenced", "--json",
                  })
         {
             start.ArgumentList.Add(argument);

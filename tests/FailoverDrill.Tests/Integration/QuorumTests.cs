@@ -7,7 +7,7 @@ namespace FailoverDrill.Tests.Integration;
 public class QuorumTests(QuorumCluster cluster) : IClassFixture<QuorumCluster>
 {
     [Fact]
-    public async Task CrashDrillInQuorumModeWithThreeNodesPromotesAStandbyAndLosesNoAcknowledgedWrite()
+    public async Task CrashDrillInQuorumModeWithFencingOffWaitsOutTheLeaseThenPromotesAStandbyAndLosesNoAcknowledgedWrite()
     {
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
         var before = await cluster.Patroni.GetClusterAsync(default);
@@ -20,6 +20,9 @@ public class QuorumTests(QuorumCluster cluster) : IClassFixture<QuorumCluster>
         Assert.Equal("quorum", report.SynchronousModeName);
         Assert.Equal((20, 1, 3), (report.Ttl, report.LoopWait, report.RetryTimeout));
         Assert.NotEqual(report.OldLeader, report.NewLeader);
+        // Fencing off: nobody releases the dead leader's lock, it expires by its ttl.
+        Assert.StartsWith("expired", report.Timing!.LeaderLock);
+        Assert.True(report.Timing.NewLeaderSeconds >= report.Ttl - report.LoopWait - 1, $"new leader after {report.Timing.NewLeaderSeconds} s without fencing (ttl {report.Ttl} s)");
         Assert.Equal(report.TimelineBefore + 1, report.TimelineAfter);
         Assert.True(report.Check!.Acknowledged > 100, $"only {report.Check.Acknowledged} acknowledged writes: not under load");
         Assert.Equal(0, report.LostWrites);

@@ -33,6 +33,8 @@ public class DrillResourceModelTests
         Assert.Equal(3, etcd.Count);
         Assert.Equal(string.Join(',', nodes.Select(n => $"{n.Name}={n.ContainerName}").Concat(etcd.Select(m => $"{m.Name}={m.ContainerName}"))), env["Drill__Containers"]);
         Assert.Equal(etcd.Select(m => m.Name), env["Drill__Etcd"].Split(',').Select(p => p.Split('=')[0]));
+        // Fencing-confirmed failover is on by default, and the drill knows it.
+        Assert.Equal("true", env["Drill__FencedFailover"]);
         // The node image (as built from its Dockerfile) carries nft and netfault.sh for the partition drills.
         Assert.True(nodes[0].TryGetContainerImageName(out var nodeImage));
         Assert.Equal(nodeImage, env["Drill__FaultImage"]);
@@ -41,5 +43,20 @@ public class DrillResourceModelTests
         Assert.Equal(3, env["Drill__Patroni"].Split(',').Length);
         Assert.Contains("ConnectionStrings__app", env.Keys);
         Assert.Contains("ConnectionStrings__app-direct", env.Keys);
+    }
+
+    [Fact]
+    public async Task FencingOffIsPassedToTheDrill()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--HaStack:FencedFailover=off"]);
+        await using var app = await builder.BuildAsync();
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        var drill = (IResourceWithEnvironment)model.Resources.Single(r => r.Name == "failoverdrill");
+
+#pragma warning disable CS0618 // As above.
+        var env = await drill.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+        Assert.Equal("false", env["Drill__FencedFailover"]);
+        Assert.False(model.Resources.OfType<PatroniClusterResource>().Single().FencedFailover);
     }
 }

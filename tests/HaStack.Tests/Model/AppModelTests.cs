@@ -164,6 +164,7 @@ public class AppModelTests
     [InlineData("PostgresVersion", "latest", "HaStack:PostgresVersion is 'latest'; allowed: 17")]
     [InlineData("BaseImage", "debian:bookworm-slim", "HaStack:BaseImage is 'debian:bookworm-slim'; allowed: an image name containing {release}")]
     [InlineData("Grafana", "yes", "HaStack:Grafana is 'yes'; allowed: true or false.")]
+    [InlineData("FencedFailover", "maybe", "HaStack:FencedFailover is 'maybe'; allowed: on, off.")]
     public void InvalidSettingIsRejectedWithItsNameAndWhatIsAllowed(string key, string value, string message)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([new($"HaStack:{key}", value)]).Build();

@@ -1,0 +1,191 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace HaStack.AppHost.Patroni;
+
+/// <summary>
+/// Fencing-confirmed failover (<c>HaStack:FencedFailover=on</c>). Follows the container engine's event stream for the
+/// Patroni nodes' containers; when one <em>dies</em> (killed, crashed, exited: every process of the node is gone, so
+/// it is fenced), the leader key is deleted in etcd with a compare-and-delete on its value, the dead member's name.
+/// A replica then takes the lock at once instead of waiting out the ttl. Nothing short of a container's death
+/// triggers it: a paused, unreachable or slow node keeps the lease path, and so does everything while the AppHost
+/// itself is down. The delete runs as <c>etcdctl txn</c> inside an etcd member's container (its client port is not
+/// published to the host), trying each member in turn.
+/// </summary>
+internal sealed class ContainerFencer(
+    IReadOnlyDictionary<string, string> memberOfContainer,
+    IReadOnlyList<string> etcdContainers,
+    string leaderKey,
+    PatroniClusterResource cluster,
+    ResourceNotificationService notifications,
+    ILogger logger)
+{
+    /// <summary>The cluster property with the last fencing: member, when, how long the release took.</summary>
+    public const string LastFencingPropertyName = "patroni.last_fencing";
+
+    private static readonly TimeSpan s_etcdTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Follows the engine's events until <paramref name="stoppingToken"/>; a broken stream is reopened.</summary>
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        logger.LogInformation("Fencing-confirmed failover on: a dead container's leader key is released in etcd ({Key})", leaderKey);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await FollowEventsAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning("The container event stream broke ({Error}); reopening it. Until then a dead leader's lock expires by its ttl.", ex.Message);
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task FollowEventsAsync(CancellationToken ct)
+    {
+        var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in (string[])["events", "--format", "{{json .}}", "--filter", "type=container", "--filter", "event=die"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var container in memberOfContainer.Keys)
+        {
+            start.ArgumentList.Add("--filter");
+            start.ArgumentList.Add("container=" + container);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("docker events did not start");
+        using var kill = ct.Register(() =>
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        });
+        while (await process.StandardOutput.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+        {
+            var seen = Stopwatch.GetTimestamp();
+            if (Parse(line) is not var (container, exitCode) || !memberOfContainer.TryGetValue(container, out var member))
+            {
+                continue;
+            }
+
+            await FenceAsync(member, exitCode, seen, ct).ConfigureAwait(false);
+        }
+
+        var error = await process.StandardError.ReadToEndAsync(ct).ConfigureAwait(false);
+        throw new InvalidOperationException($"docker events ended: {error.Trim()}");
+    }
+
+    /// <summary>The container's name and exit code of a <c>die</c> event, or null for anything else.</summary>
+    private static (string Container, string ExitCode)? Parse(string line)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(line);
+            var root = json.RootElement;
+            if (!root.TryGetProperty("Action", out var action) || action.GetString() != "die"
+                || !root.TryGetProperty("Actor", out var actor) || !actor.TryGetProperty("Attributes", out var attributes)
+                || !attributes.TryGetProperty("name", out var name))
+            {
+                return null;
+            }
+
+            return (name.GetString() ?? "", attributes.TryGetProperty("exitCode", out var code) ? code.GetString() ?? "?" : "?");
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Deletes the leader key if, and only if, it still names <paramref name="member"/>.</summary>
+    private async Task FenceAsync(string member, string exitCode, long seen, CancellationToken ct)
+    {
+        foreach (var etcd in etcdContainers)
+        {
+            var outcome = await CompareAndDeleteAsync(etcd, member, ct).ConfigureAwait(false);
+            if (outcome is null)
+            {
+                continue;
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(seen);
+            if (outcome == true)
+            {
+                logger.LogWarning("Fenced {Member}: its container died (exit code {ExitCode}); released its leader key in {Milliseconds:0} ms", member, exitCode, elapsed.TotalMilliseconds);
+                var text = $"{member} at {DateTime.UtcNow:HH:mm:ss} UTC (container died, exit code {exitCode}; lock released in {elapsed.TotalMilliseconds:0} ms)";
+                await notifications.PublishUpdateAsync(cluster, s => s with
+                {
+                    Properties = s.Properties.Where(p => p.Name != LastFencingPropertyName).ToImmutableArray().Add(new(LastFencingPropertyName, text) { IsHighlighted = true }),
+                }).ConfigureAwait(false);
+            }
+            else
+            {
+                logger.LogInformation("{Member}'s container died (exit code {ExitCode}); it did not hold the leader key, nothing to release", member, exitCode);
+            }
+
+            return;
+        }
+
+        logger.LogWarning("{Member}'s container died but no etcd member took the compare-and-delete: its lock expires by its ttl", member);
+    }
+
+    /// <summary><c>etcdctl txn</c> in one etcd container: true released, false the key named someone else (or none), null etcd did not answer.</summary>
+    private async Task<bool?> CompareAndDeleteAsync(string etcdContainer, string member, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo("docker")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in (string[])["exec", "-i", etcdContainer, "etcdctl", "--endpoints=http://127.0.0.1:2379", "--command-timeout=3s", "txn"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(s_etcdTimeout);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("docker exec did not start");
+        try
+        {
+            // Compares, blank line, requests on success, blank line, requests on failure (none).
+            await process.StandardInput.WriteAsync($"value(\"{leaderKey}\") = \"{member}\"\n\ndel {leaderKey}\n\n\n".AsMemory(), timeout.Token).ConfigureAwait(false);
+            process.StandardInput.Close();
+            var output = await process.StandardOutput.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            if (process.ExitCode != 0)
+            {
+                logger.LogDebug("etcdctl txn in {Container} failed: {Error}", etcdContainer, (await process.StandardError.ReadToEndAsync(ct).ConfigureAwait(false)).Trim());
+                return null;
+            }
+
+            return output.TrimStart().StartsWith("SUCCESS", StringComparison.Ordinal);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            logger.LogDebug("etcdctl txn in {Container} timed out", etcdContainer);
+            return null;
+        }
+    }
+}
