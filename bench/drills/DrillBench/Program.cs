@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 // Runs drills against a fresh stack started like the tests start it (real containers), with the same DrillRunner and
 // ChaosSoak the service and the CLI use, and prints per-drill lines, summaries and a JSON file.
-// Usage: DrillBench --kind crash[,partition,…|all] --rounds N --timing fast|default [--sync on|off|strict] [--version 17|15] [--out file.json]
+// Usage: DrillBench --kind crash[,partition,…|all] --rounds N --timing fast|default [--sync on|off|strict] [--fencing on|off] [--version 17|15] [--out file.json]
 //        DrillBench --chaos 30m --seed N --timing fast [--sync on|off] [--out file.json]
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal) && x.i + 1 < args.Length)
     .ToDictionary(x => x.a, x => args[x.i + 1]);
@@ -22,11 +22,12 @@ var seed = int.Parse(options.GetValueOrDefault("--seed", "1"), CultureInfo.Invar
 var timing = options.GetValueOrDefault("--timing", "fast");
 var sync = options.GetValueOrDefault("--sync", "on");
 var version = options.GetValueOrDefault("--version", "17");
+var fencing = options.GetValueOrDefault("--fencing", "on");
 var output = options.GetValueOrDefault("--out");
 
-string[] stackArguments = [$"--HaStack:PostgresVersion={version}", $"--HaStack:Timing={timing}", $"--HaStack:SynchronousMode={sync}"];
+string[] stackArguments = [$"--HaStack:PostgresVersion={version}", $"--HaStack:Timing={timing}", $"--HaStack:SynchronousMode={sync}", $"--HaStack:FencedFailover={fencing}"];
 var cluster = new BenchCluster(stackArguments);
-Console.Error.WriteLine($"starting the stack (PostgreSQL {version}, timing {timing}, synchronous_mode {sync})…");
+Console.Error.WriteLine($"starting the stack (PostgreSQL {version}, timing {timing}, synchronous_mode {sync}, fencing {fencing})…");
 await cluster.InitializeAsync();
 try
 {
@@ -45,6 +46,7 @@ try
         cluster.Containers.Concat(cluster.EtcdContainers).ToDictionary())
     {
         FaultImage = cluster.NodeImage,
+        FencedFailover = fencing == "on",
         EtcdMembers = cluster.EtcdMetricsUrls,
     };
     using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
@@ -100,7 +102,7 @@ try
     if (output is not null)
     {
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(
-            new { kinds = kinds.Select(DrillKinds.Name), timing, sync, rounds, postgres = serverVersion, patroni = patroniVersion, summaries, reports = reports.ToDictionary(kv => DrillKinds.Name(kv.Key), kv => kv.Value) }, DrillReport.JsonOptions));
+            new { kinds = kinds.Select(DrillKinds.Name), timing, sync, fencing, rounds, postgres = serverVersion, patroni = patroniVersion, summaries, reports = reports.ToDictionary(kv => DrillKinds.Name(kv.Key), kv => kv.Value) }, DrillReport.JsonOptions));
     }
 
     return summaries.Values.All(s => s.Passed == rounds && s.LostWrites == 0) ? 0 : 1;
