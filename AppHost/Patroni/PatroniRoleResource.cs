@@ -2,7 +2,7 @@ namespace HaStack.AppHost.Patroni;
 
 /// <summary>
 /// A node's Patroni role and timeline as a row of its own in the dashboard's resource list, nested under the node:
-/// its <c>State</c> reads e.g. <c>leader · timeline 3</c> and changes within a second or two of a failover
+/// its <c>State</c> reads e.g. <c>leader on timeline 3</c> (the dashboard capitalises it) and changes within a second or two of a failover
 /// (<see cref="PatroniRoleWatcher"/>). It exists because a container's own state belongs to the orchestrator, which
 /// rewrites it on every container event, and the resource list shows no custom property. It is linked to its node by
 /// a parent relationship only, not <c>IResourceWithParent</c>, whose state would be copied from the node's.

@@ -129,7 +129,7 @@ internal sealed class PatroniRoleWatcher(
                 {
                     await notifications.PublishUpdateAsync(row, s => s with
                     {
-                        State = new ResourceStateSnapshot(timeline.Length == 0 ? role : $"{role} · timeline {timeline}", RoleStyle(member)),
+                        State = new ResourceStateSnapshot(timeline.Length == 0 ? role : $"{role} on timeline {timeline}", RoleStyle(member)),
                     }).ConfigureAwait(false);
                 }
             }

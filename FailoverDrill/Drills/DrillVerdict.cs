@@ -98,7 +98,7 @@ internal static class DrillVerdict
             }
             else
             {
-                notes.Add($"synchronous_mode {report.SynchronousModeName}: commits stopped waiting for a standby for {sync.AsynchronousSeconds:0.0} s (Patroni dropped the lost standby; strict mode would stall instead)");
+                notes.Add($"synchronous_mode {report.SynchronousModeName}: commits stopped waiting for a standby for {sync.AsynchronousSeconds:0.0} s (synchronous_standby_names empty: after a failover until a standby streams, or with the standby lost; strict mode would stall instead)");
             }
         }
     }

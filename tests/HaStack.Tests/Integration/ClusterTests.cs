@@ -159,7 +159,8 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
         ILocator NameCell(string resource) => page.Locator(".resources-name-container")
             .Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^\\s*{resource}\\s*$") });
         ILocator Row(string resource) => page.Locator("[role='row']").Filter(new() { Has = NameCell(resource) });
-        static System.Text.RegularExpressions.Regex Role(string role) => new($"{role} · timeline \\d+");
+        // The dashboard humanizes a state ("Leader on timeline 3").
+        static System.Text.RegularExpressions.Regex Role(string role) => new($"[{char.ToUpperInvariant(role[0])}{role[0]}]{role[1..]} on timeline \\d+");
         try
         {
             // Each node's role and timeline is the state of its role row, nested under the node: no details pane needed.
@@ -169,9 +170,10 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
             // The last report is one click away.
             await Assertions.Expect(Row("failoverdrill").GetByText("Last drill report")).ToBeVisibleAsync();
 
-            // The drill, as a person runs it: the row's Actions menu, then the command.
+            // The drill, as a person runs it: the row's Actions menu, its Commands submenu, then the command.
             await Row("failoverdrill").Locator("fluent-button[title='Actions']").ClickAsync();
-            await page.Locator("fluent-menu-item").Filter(new() { HasText = "Switchover drill" }).ClickAsync();
+            await page.GetByRole(AriaRole.Menuitem, new() { Name = "Commands", Exact = true }).ClickAsync();
+            await page.GetByRole(AriaRole.Menuitem, new() { Name = "Switchover drill", Exact = true }).ClickAsync();
             await Assertions.Expect(page.GetByText("\"Switchover drill\" starting").First).ToBeVisibleAsync(new() { Timeout = 15_000 });
             await Assertions.Expect(page.GetByText("\"Switchover drill\" succeeded").First).ToBeVisibleAsync(new() { Timeout = 240_000 });
 
@@ -454,7 +456,7 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
     {
         using var cts = new CancellationTokenSource(within);
         await cluster.App.ResourceNotifications.WaitForResourceAsync($"{node}-role",
-            e => e.Snapshot.State?.Text is { } state && state.StartsWith(role + " · timeline ", StringComparison.Ordinal), cts.Token);
+            e => e.Snapshot.State?.Text is { } state && state.StartsWith(role + " on timeline ", StringComparison.Ordinal), cts.Token);
     }
 
     private async Task DashboardShowsRoleAsync(string node, string role)
