@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using HaStack.FailoverDrill.Drills;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FailoverDrill.Tests.Integration;
@@ -19,13 +20,14 @@ public class ControlEndpointTests(DrillCluster cluster)
     {
         var leader = await cluster.LeaderAsync(default);
         using var anonymous = new HttpClient { BaseAddress = cluster.DrillService };
-        foreach (var kind in new[] { "crash", "switchover" })
+        // Every drill kind and the chaos soak: nothing changes the cluster without the secret.
+        foreach (var route in Enum.GetValues<DrillKind>().Select(k => "drills/" + DrillKinds.Name(k)).Append("soaks/chaos"))
         {
-            using var none = await anonymous.PostAsync($"/drills/{kind}?wait=true", content: null);
+            using var none = await anonymous.PostAsync($"/{route}?wait=true", content: null);
             Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
             Assert.Contains("control secret is required", await none.Content.ReadAsStringAsync());
 
-            using var wrong = new HttpRequestMessage(HttpMethod.Post, $"/drills/{kind}?wait=true");
+            using var wrong = new HttpRequestMessage(HttpMethod.Post, $"/{route}?wait=true");
             wrong.Headers.Authorization = new("Bearer", "not-the-secret");
             using var refused = await anonymous.SendAsync(wrong);
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
