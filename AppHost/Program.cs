@@ -28,9 +28,10 @@ var etcd = builder.AddEtcdCluster("etcd", options);
 // its own PostgreSQL.
 var cluster = builder.AddPatroniCluster("pg", options, etcd, secrets);
 
-// Routing: HAProxy follows the leader; PgBouncer pools in front of it.
+// Routing: HAProxy follows the leader by health checks; PgBouncer pools, its read-write database pointed straight at
+// the leader (etcd's leader key), its read-only one through HAProxy's replicas.
 var router = builder.AddRouter("router", cluster, options.SharedBaseImage);
-var pgbouncer = builder.AddPgBouncer("pgbouncer", router, secrets, options.SharedBaseImage);
+var pgbouncer = builder.AddPgBouncer("pgbouncer", router, cluster, etcd, secrets, options.SharedBaseImage);
 var app = pgbouncer.AddDatabase("app", "app", secrets.App.Resource);
 var appReadOnly = pgbouncer.AddDatabase("app-ro", "app_ro", secrets.App.Resource);
 

@@ -1,4 +1,5 @@
 using HaStack.AppHost;
+using HaStack.AppHost.Etcd;
 using HaStack.AppHost.Patroni;
 using HaStack.AppHost.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,15 +39,24 @@ public static class RoutingBuilderExtensions
         return router;
     }
 
-    /// <summary>Adds PgBouncer (<c>Routing/PgBouncer</c>) pooling the router's read-write and read-only ports.</summary>
+    /// <summary>
+    /// Adds PgBouncer (<c>Routing/PgBouncer</c>). Its read-write database goes straight to the Patroni leader: a
+    /// follower in the container watches the leader key in <paramref name="etcd"/> and re-points it (the router's
+    /// read-write port until the leader is known). The read-only database goes to the router's replicas.
+    /// </summary>
     public static IResourceBuilder<PgBouncerResource> AddPgBouncer(
-        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<RouterResource> router, HaStackSecrets secrets, string baseImage)
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<RouterResource> router,
+        IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<EtcdClusterResource> etcd, HaStackSecrets secrets, string baseImage)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(router);
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(etcd);
         ArgumentNullException.ThrowIfNull(secrets);
 
-        var pgbouncer = builder.AddResource(new PgBouncerResource(name));
+        // A known container name (unique per run, like the nodes'): the drill pauses and resumes PgBouncer in it.
+        var containerName = $"{cluster.Resource.Scope}-{Guid.NewGuid().ToString("N")[..8]}-{name}";
+        var pgbouncer = builder.AddResource(new PgBouncerResource(name, containerName));
         // Healthy = a client can log in (auth_query) and run a query through PgBouncer on the read-write path.
         var check = $"{name}-login";
         var login = ReferenceExpression.Create(
@@ -57,10 +67,14 @@ public static class RoutingBuilderExtensions
             .WithImage(PgBouncerContainerImageTags.Image, PgBouncerContainerImageTags.Tag)
             .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Routing", "PgBouncer"))
             .WithBuildArg("BASE_IMAGE", baseImage)
+            .WithContainerName(containerName)
             .WithEndpoint(targetPort: PgBouncerResource.Port, name: PgBouncerResource.PgBouncerEndpointName, scheme: "tcp")
             .WithHttpEndpoint(targetPort: PgBouncerResource.ExporterPort, name: PgBouncerResource.ExporterEndpointName)
             .WithEnvironment("PGBOUNCER_AUTH_PASSWORD", secrets.PgBouncerAuth)
             .WithEnvironment("PGBOUNCER_STATS_PASSWORD", secrets.PgBouncerStats)
+            .WithEnvironment("HASTACK_ETCD_HOSTS", etcd.Resource.Hosts)
+            .WithEnvironment("HASTACK_LEADER_KEY", PatroniClusterResource.LeaderKey(cluster.Resource.Scope))
+            .WithEnvironment("HASTACK_NODES", cluster.Resource.NodeNames)
             .WithHealthCheck(check)
             .WaitFor(router);
     }

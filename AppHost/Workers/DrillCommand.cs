@@ -6,11 +6,19 @@ namespace Aspire.Hosting;
 /// <param name="Description">What it does to the cluster (the command's tooltip).</param>
 /// <param name="Confirmation">Asked before a fault that kills, freezes or cuts off a container; null for a planned switchover.</param>
 /// <param name="Icon">A Fluent UI icon name.</param>
-internal sealed record DrillCommand(string Kind, string DisplayName, string Description, string? Confirmation, string Icon)
+/// <param name="Variant">A variant of the kind (its command name's suffix), sent as <c>switchover=</c>; null: the kind's default.</param>
+internal sealed record DrillCommand(string Kind, string DisplayName, string Description, string? Confirmation, string Icon, string? Variant = null)
 {
+    /// <summary>The command's name: <c>{kind}-drill</c>, or <c>{kind}-{variant}-drill</c>.</summary>
+    public string Name => Variant is null ? $"{Kind}-drill" : $"{Kind}-{Variant}-drill";
+
+    /// <summary>What the command adds to the request's query.</summary>
+    public string Query => Variant is null ? "" : $"&switchover={Variant}";
+
     public static IReadOnlyList<DrillCommand> All { get; } =
     [
-        new("switchover", "Switchover drill", "Planned switchover through Patroni's REST API under write load.", null, "ArrowSwap"),
+        new("switchover", "Switchover drill", "Planned switchover under write load, with PgBouncer's read-write database paused around the handover: pooled clients wait, none fails.", null, "ArrowSwap"),
+        new("switchover", "Plain switchover drill", "Planned switchover through Patroni's REST API alone, for comparison: pooled clients on the old leader see errors.", null, "ArrowSwap", "plain"),
         new("crash", "Crash drill", "Kills the leader's container under write load and checks that no acknowledged write was lost.",
             "Kill the current leader's container (docker kill) under write load?", "Flash"),
         new("partition", "Partition drill", "Cuts the leader off from everything (packet filter in its network namespace) until a replica takes over, then heals it.",

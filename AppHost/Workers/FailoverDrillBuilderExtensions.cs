@@ -1,5 +1,6 @@
 using HaStack.AppHost.Etcd;
 using HaStack.AppHost.Patroni;
+using HaStack.AppHost.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
@@ -22,7 +23,9 @@ public static class FailoverDrillBuilderExtensions
     /// <c>docker start</c> of a node's or etcd member's container, <c>docker pause</c>, and a one-off container of the
     /// node image in a node's network namespace that filters its packets (<c>netfault.sh</c>). Drills run only when
     /// asked: the dashboard's drill commands, or <c>POST /drills/{kind}</c> from the host with
-    /// <paramref name="controlSecret"/> as a bearer token (the commands send it). When <paramref name="probe"/> is
+    /// <paramref name="controlSecret"/> as a bearer token (the commands send it). A switchover drill pauses
+    /// <paramref name="pooled"/>'s database in PgBouncer (<c>docker exec</c> of its console) around the handover, unless
+    /// the plain one is asked for. When <paramref name="probe"/> is
     /// given, its verdict gates every drill.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddFailoverDrill(
@@ -30,7 +33,7 @@ public static class FailoverDrillBuilderExtensions
         string name,
         IResourceBuilder<PatroniClusterResource> cluster,
         IResourceBuilder<EtcdClusterResource> etcd,
-        IResourceBuilder<IResourceWithConnectionString> pooled,
+        IResourceBuilder<PgBouncerDatabaseResource> pooled,
         IResourceBuilder<ParameterResource> controlSecret,
         IResourceBuilder<ProjectResource>? probe = null)
     {
@@ -76,6 +79,8 @@ public static class FailoverDrillBuilderExtensions
             .WithEnvironment("Drill__Containers", containers)
             .WithEnvironment("Drill__Engine", "docker")
             .WithEnvironment("Drill__FencedFailover", cluster.Resource.FencedFailover ? "true" : "false")
+            // A switchover pauses PgBouncer's read-write database around the handover (its admin console, in its container).
+            .WithEnvironment("Drill__PgBouncerContainer", pooled.Resource.Parent.ContainerName)
             .WithHttpHealthCheck("/health", endpointName: HttpEndpointName);
         if (nodeImage is not null)
         {
@@ -85,13 +90,13 @@ public static class FailoverDrillBuilderExtensions
         builder.Services.AddHttpClient(CommandClientName, http => http.Timeout = TimeSpan.FromHours(1));
         foreach (var command in DrillCommand.All)
         {
-            drill.WithHttpCommand($"/drills/{command.Kind}", command.DisplayName, HttpEndpointName, $"{command.Kind}-drill", new HttpCommandOptions
+            drill.WithHttpCommand($"/drills/{command.Kind}", command.DisplayName, HttpEndpointName, command.Name, new HttpCommandOptions
             {
                 Method = HttpMethod.Post,
                 Description = command.Description + " Runs until the cluster is healthy again, then says how it went; the report is at /drills/last.",
                 ConfirmationMessage = command.Confirmation,
                 IconName = command.Icon,
-                PrepareRequest = context => SendControlSecretAsync(context, controlSecret, "wait=true"),
+                PrepareRequest = context => SendControlSecretAsync(context, controlSecret, "wait=true" + command.Query),
                 GetCommandResult = DrillCommandResult.ReadAsync,
                 HttpClientName = CommandClientName,
             });

@@ -26,7 +26,7 @@ internal sealed class RunCommandLine
             $"{DrillCommandLine.ExitUsage} bad arguments, {DrillCommandLine.ExitRefused} refused (unreachable or unhealthy cluster).")
         {
             Kind, Rounds, Duration, Seed, Patroni, Dsn, DirectDsn, KillCommand, StartCommand, Containers, Engine, FaultImage, Etcd, Hold, Fenced, RestUser, RestPassword,
-            HealthProbe, Candidate, Json, Verbose, NoColor,
+            HealthProbe, Candidate, Switchover, PgBouncerContainer, Json, Verbose, NoColor,
         };
         Kind.Validators.Add(NeedsWhatTheKindUses);
         command.SetAction((result, ct) => run(Bind(result), ct));
@@ -261,6 +261,40 @@ internal sealed class RunCommandLine
         HelpName = "MEMBER",
     };
 
+    public Option<SwitchoverMode?> Switchover { get; } = new("--switchover")
+    {
+        Description = "paused: PgBouncer's read-write database is paused around the handover, so pooled clients wait instead of failing (needs --pgbouncer-container); " +
+                      "plain: Patroni's switchover alone. Default: paused when --pgbouncer-container is given, else plain.",
+        HelpName = "paused|plain",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (SwitchoverModes.TryParse(text, out var mode))
+            {
+                return mode;
+            }
+
+            result.AddError($"--switchover is '{text}'; allowed: {SwitchoverModes.Allowed}");
+            return null;
+        },
+    };
+
+    public Option<string> PgBouncerContainer { get; } = new("--pgbouncer-container")
+    {
+        Description = "PgBouncer's container (HaStack's image, with /etc/pgbouncer/console.sh): a switchover pauses and resumes its read-write database there.",
+        HelpName = "CONTAINER",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (HookCommand.UnsafeNameReason("--pgbouncer-container", text) is { } reason)
+            {
+                result.AddError(reason);
+            }
+
+            return text;
+        },
+    };
+
     public Option<bool> Json { get; } = new("--json") { Description = "Print the reports and the summary as JSON instead of tables." };
 
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log each phase of a drill." };
@@ -288,8 +322,9 @@ internal sealed class RunCommandLine
             FaultImage = result.GetValue(FaultImage),
             EtcdMembers = result.GetValue(Etcd) ?? new Dictionary<string, Uri>(),
             FencedFailover = result.GetValue(Fenced),
+            PgBouncerContainer = result.GetValue(PgBouncerContainer),
         };
-        var settings = new DrillSettings { Candidate = result.GetValue(Candidate), FaultHold = result.GetValue(Hold) };
+        var settings = new DrillSettings { Candidate = result.GetValue(Candidate), FaultHold = result.GetValue(Hold), Switchover = result.GetValue(Switchover) };
         var kindName = result.GetValue(Kind);
         var chaos = kindName == ChaosKind;
         return new RunOptions(chaos ? default : DrillKinds.TryParse(kindName, out var kind) ? kind : default, result.GetValue(Rounds), target, settings,
@@ -328,6 +363,17 @@ internal sealed class RunCommandLine
         }
 
         var name = DrillKinds.Name(parsed);
+        if (run.GetResult(Switchover) is not null && parsed != DrillKind.Switchover && !chaos)
+        {
+            kind.AddError($"--switchover is for --kind switchover (or chaos), not {name}");
+        }
+
+        if (parsed == DrillKind.Switchover && run.GetResult(Switchover) is { } mode && mode.Tokens is [{ Value: var modeText }]
+            && SwitchoverModes.TryParse(modeText, out var asked) && asked == SwitchoverMode.Paused && run.GetResult(PgBouncerContainer) is null)
+        {
+            kind.AddError("--switchover paused needs --pgbouncer-container (PgBouncer's container, where its admin console runs)");
+        }
+
         var kills = parsed is DrillKind.Crash or DrillKind.ReplicaLoss or DrillKind.EtcdMemberLoss or DrillKind.EtcdQuorumLoss;
         var starts = parsed is DrillKind.ReplicaLoss or DrillKind.EtcdMemberLoss or DrillKind.EtcdQuorumLoss;
         if (kills && run.GetResult(KillCommand) is null)

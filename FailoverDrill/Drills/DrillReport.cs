@@ -19,7 +19,7 @@ public enum DrillOutcome
 }
 
 /// <summary>What one client path experienced.</summary>
-/// <param name="Path"><c>pooled</c> (PgBouncer → router) or <c>direct</c> (Npgsql multi-host).</param>
+/// <param name="Path"><c>pooled</c> (PgBouncer → leader) or <c>direct</c> (Npgsql multi-host).</param>
 /// <param name="RtoSeconds">Fault injected → first write acknowledged by the new leader (a fault without failover: the first write after the longest gap): client-visible RTO.</param>
 /// <param name="WriteGapSeconds">Longest stretch without an acknowledged write around the fault.</param>
 /// <param name="Acknowledged">Acknowledged writes on this path during the drill.</param>
@@ -50,6 +50,16 @@ public sealed record FailoverTiming(double? DetectionSeconds, double? NewLeaderS
 /// <param name="WritesContinued">Every path had writes acknowledged in the last quarter of the fault (e.g. failsafe mode without etcd quorum).</param>
 public sealed record FaultReport(FaultEffect Expected, IReadOnlyList<string> Victims, double HeldSeconds, bool LeaderChanged, bool WritesContinued);
 
+/// <summary>A paused switchover's PgBouncer pause, each time from the PAUSE command.</summary>
+/// <param name="Database">PgBouncer's database that was paused.</param>
+/// <param name="PausedAfterSeconds">In-flight transactions finished: paused.</param>
+/// <param name="HandedOverAfterSeconds">Patroni answered the switchover.</param>
+/// <param name="PointedAfterSeconds">PgBouncer pointed at the new leader (null: it did not).</param>
+/// <param name="PointedAt">The new leader PgBouncer pointed at.</param>
+/// <param name="ResumedAfterSeconds">RESUME done: the longest stall a pooled client could see from the pause.</param>
+/// <param name="Resumed">PgBouncer accepted the RESUME.</param>
+public sealed record ClientPauseReport(string Database, double PausedAfterSeconds, double? HandedOverAfterSeconds, double? PointedAfterSeconds, string? PointedAt, double ResumedAfterSeconds, bool Resumed);
+
 /// <summary>The result of one drill: the table printed at the end of a run, and <c>--json</c>.</summary>
 public sealed record DrillReport
 {
@@ -77,6 +87,12 @@ public sealed record DrillReport
     public CheckResult? Check { get; init; }
     public int? WritablePrimaries { get; init; }
     public FaultReport? Fault { get; init; }
+
+    /// <summary>Switchover: <c>paused</c> (PgBouncer paused around the handover) or <c>plain</c>.</summary>
+    public SwitchoverMode? Switchover { get; init; }
+
+    /// <summary>A paused switchover: PgBouncer's pause, handover and resume.</summary>
+    public ClientPauseReport? Pause { get; init; }
 
     /// <summary>Every client path had writes acknowledged after the fault (by the new leader after a failover).</summary>
     public bool? WritesResumed { get; init; }
@@ -121,6 +137,11 @@ public sealed record DrillReport
         s.AppendLine(c, $"  leader            {OldLeader ?? "?"} -> {NewLeader ?? "?"}   timeline {TimelineBefore?.ToString(c) ?? "?"} -> {TimelineAfter?.ToString(c) ?? "?"}");
         s.AppendLine(c, $"  cluster           synchronous_mode {SynchronousModeName ?? (SynchronousMode ? "on" : "off")}, ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s (read back from Patroni)");
         s.AppendLine(c, $"  injected          {Injection}");
+        if (Pause is { } pause)
+        {
+            s.AppendLine(c, $"  client pause      {pause.Database} paused in {pause.PausedAfterSeconds:0.00} s, handed over at {Sec(pause.HandedOverAfterSeconds)}, on {pause.PointedAt ?? "?"} at {Sec(pause.PointedAfterSeconds)}, resumed at {pause.ResumedAfterSeconds:0.00} s");
+        }
+
         if (Fault is { } f)
         {
             s.AppendLine(c, $"  fault             expected {Name(f.Expected)}, held {f.HeldSeconds:0.0} s, leader changed {(f.LeaderChanged ? "yes" : "no")}, writes continued during it {(f.WritesContinued ? "yes" : "no")}");

@@ -41,7 +41,11 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         root?.SetTag("drill.run_id", runId);
         logger.LogInformation("Drill {RunId} ({Kind}) starting", runId, DrillKinds.Name(kind));
 
-        var report = new DrillReport { RunId = runId, Kind = kind, StartedAt = DateTimeOffset.UtcNow };
+        var report = new DrillReport
+        {
+            RunId = runId, Kind = kind, StartedAt = DateTimeOffset.UtcNow,
+            Switchover = kind == DrillKind.Switchover ? SwitchoverModes.Effective(settings, target) : null,
+        };
         var patroni = CreatePatroniClient();
         DrillPrecondition pre;
         using (var phase = _source.StartActivity("precondition"))

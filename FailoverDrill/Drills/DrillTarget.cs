@@ -48,6 +48,15 @@ public sealed record DrillTarget(
     /// </summary>
     public bool FencedFailover { get; init; }
 
+    /// <summary>
+    /// PgBouncer's container (its admin console runs there, <c>/etc/pgbouncer/console.sh</c>): a switchover pauses the
+    /// read-write database around the handover. Null: switchovers are plain.
+    /// </summary>
+    public string? PgBouncerContainer { get; init; }
+
+    /// <summary>The read-write database inside PgBouncer that a paused switchover pauses.</summary>
+    public string PgBouncerDatabase { get; init; } = "app";
+
     /// <summary>The container of a Patroni or etcd member.</summary>
     public string ContainerOf(string member) => Containers?.GetValueOrDefault(member) ?? member;
 }
@@ -84,6 +93,12 @@ public sealed record DrillSettings
 
     /// <summary>How long a fault that needs no failover is held before it is healed (null: the kind's default from the cluster's timing).</summary>
     public TimeSpan? FaultHold { get; init; }
+
+    /// <summary>Switchover only: paused or plain (null: paused when PgBouncer's container is known, see <see cref="SwitchoverModes.Effective"/>).</summary>
+    public SwitchoverMode? Switchover { get; init; }
+
+    /// <summary>Paused switchover: longest wait for PgBouncer's in-flight transactions before the handover is abandoned.</summary>
+    public TimeSpan PauseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Switchover only: the member to promote (default: Patroni chooses).</summary>
     public string? Candidate { get; init; }

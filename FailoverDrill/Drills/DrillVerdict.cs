@@ -82,6 +82,13 @@ internal static class DrillVerdict
             }
         }
 
+        // A paused switchover's promise: pooled clients wait, none sees an error or loses track of a write.
+        if (report.Pause is not null && report.Paths.FirstOrDefault(p => p.Path == DrillRunner.PooledPath) is { } pooled
+            && (pooled.FailedDuringGap > 0 || pooled.UnknownDuringGap > 0))
+        {
+            yield return $"pooled clients saw {pooled.FailedDuringGap} failed and {pooled.UnknownDuringGap} unknown writes in a paused switchover (they must only wait)";
+        }
+
         if (report.Kind == DrillKind.EtcdMemberLoss)
         {
             foreach (var path in report.Paths.Where(p => p.WriteGapSeconds > EtcdMemberLossMaxGapSeconds))

@@ -93,6 +93,7 @@ internal sealed class FaultStep(DrillTarget target, DrillSettings settings, Dril
             return report with
             {
                 Injection = injection.Description,
+                Pause = injection.Pause,
                 Recovery = recovery,
                 Fault = new FaultReport(injector.Effect, injection.Victims, Math.Round(held.TotalSeconds, 3), monitor.NewLeader is not null, continued),
                 NewLeader = monitor.NewLeader,

@@ -47,8 +47,9 @@ public static partial class HookCommand
     /// <summary>The argument list as the report shows it.</summary>
     public static string Describe(IReadOnlyList<string> command) => string.Join(' ', command);
 
+    /// <summary>Runs the command; returns what it printed on standard output.</summary>
     /// <exception cref="InvalidOperationException">The command failed or did not finish in 60 s.</exception>
-    public static async Task RunAsync(IReadOnlyList<string> command, CancellationToken ct)
+    public static async Task<string> RunAsync(IReadOnlyList<string> command, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(command);
         if (command.Count == 0)
@@ -91,6 +92,11 @@ public static partial class HookCommand
             catch (OperationCanceledException)
             {
                 process.Kill(entireProcessTree: true);
+                if (ct.IsCancellationRequested)
+                {
+                    throw;
+                }
+
                 throw new InvalidOperationException($"'{text}' did not finish in 60 s");
             }
 
@@ -100,6 +106,8 @@ public static partial class HookCommand
                 var why = (await stderr.ConfigureAwait(false)).Trim().Split('\n').LastOrDefault() ?? "";
                 throw new InvalidOperationException($"'{text}' exited with {process.ExitCode}: {why}");
             }
+
+            return await stdout.ConfigureAwait(false);
         }
     }
 }

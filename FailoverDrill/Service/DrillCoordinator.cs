@@ -25,8 +25,8 @@ public sealed class DrillCoordinator(
 
     public Soak.SoakReport? LastSoak { get; private set; }
 
-    /// <summary>Starts a drill, or returns null when one is already running.</summary>
-    public Task<DrillReport>? TryStart(DrillKind kind)
+    /// <summary>Starts a drill (a switchover in <paramref name="switchover"/> mode, null: the default), or returns null when one is already running.</summary>
+    public Task<DrillReport>? TryStart(DrillKind kind, SwitchoverMode? switchover = null)
     {
         if (!_gate.Wait(0))
         {
@@ -39,7 +39,7 @@ public sealed class DrillCoordinator(
         {
             try
             {
-                var report = await new DrillRunner(target, settings, metrics, logger, httpClientFactory.CreateClient(nameof(DrillRunner))).RunAsync(kind, lifetime.ApplicationStopping).ConfigureAwait(false);
+                var report = await new DrillRunner(target, switchover is null ? settings : settings with { Switchover = switchover }, metrics, logger, httpClientFactory.CreateClient(nameof(DrillRunner))).RunAsync(kind, lifetime.ApplicationStopping).ConfigureAwait(false);
                 Last = report;
                 return report;
             }

@@ -16,6 +16,7 @@ public static class DrillServiceExtensions
     /// section (<c>Patroni</c>: comma-separated REST URLs; <c>RestUser</c>, <c>RestPassword</c>; <c>KillCommand</c> and
     /// <c>StartCommand</c>: argument lists, <c>KillCommand:0</c> the program; <c>Containers</c>: <c>member=container,…</c>
     /// for Patroni and etcd members; <c>Engine</c>; <c>FaultImage</c>; <c>Etcd</c>: <c>member=metricsUrl,…</c>;
+    /// <c>PgBouncerContainer</c> (a switchover pauses PgBouncer there);
     /// <c>HealthProbeUrl</c>).
     /// </summary>
     public static IHostApplicationBuilder AddDrillService(this IHostApplicationBuilder builder)
@@ -48,6 +49,7 @@ public static class DrillServiceExtensions
 
     /// <summary>
     /// <c>POST /drills/{kind}</c> for every <see cref="DrillKind"/> (202 at once; <c>?wait=true</c>: 200 with the report,
+    /// <c>/drills/switchover?switchover=plain</c> without PgBouncer's pause,
     /// 412 when refused; from the host only, with the control secret: <see cref="ControlSecretFilter"/>),
     /// <c>GET /drills/last</c>, <c>GET /drills</c>.
     /// </summary>
@@ -56,9 +58,25 @@ public static class DrillServiceExtensions
         var control = app.MapGroup("/drills").AddEndpointFilter<ControlSecretFilter>();
         foreach (var kind in Enum.GetValues<DrillKind>())
         {
-            control.MapPost($"/{DrillKinds.Name(kind)}", async (bool? wait, DrillCoordinator coordinator) =>
+            control.MapPost($"/{DrillKinds.Name(kind)}", async (bool? wait, string? switchover, DrillCoordinator coordinator) =>
             {
-                var drill = coordinator.TryStart(kind);
+                SwitchoverMode? mode = null;
+                if (switchover is not null)
+                {
+                    if (kind != DrillKind.Switchover)
+                    {
+                        return Results.Json(new { error = "switchover= is for /drills/switchover only" }, statusCode: StatusCodes.Status400BadRequest);
+                    }
+
+                    if (!SwitchoverModes.TryParse(switchover, out var parsed))
+                    {
+                        return Results.Json(new { error = $"switchover is '{switchover}'; allowed: {SwitchoverModes.Allowed}" }, statusCode: StatusCodes.Status400BadRequest);
+                    }
+
+                    mode = parsed;
+                }
+
+                var drill = coordinator.TryStart(kind, mode);
                 if (drill is null)
                 {
                     return Results.Json(new { error = $"a {coordinator.RunningName} {(coordinator.RunningName == "chaos" ? "soak" : "drill")} is already running" }, statusCode: StatusCodes.Status409Conflict);
@@ -145,6 +163,7 @@ public static class DrillServiceExtensions
             Engine = section["Engine"] is { Length: > 0 } engine ? engine : "docker",
             FencedFailover = bool.TryParse(section["FencedFailover"], out var fenced) && fenced,
             FaultImage = section["FaultImage"] is { Length: > 0 } image ? image : null,
+            PgBouncerContainer = section["PgBouncerContainer"] is { Length: > 0 } pgbouncer ? pgbouncer : null,
             EtcdMembers = Pairs(section["Etcd"]).ToDictionary(p => p.Key, p => new Uri(p.Value.TrimEnd('/') + "/", UriKind.Absolute)),
         };
     }

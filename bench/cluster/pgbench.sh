@@ -48,5 +48,6 @@ echo "platform: $(platform)"
 echo "| run | tps | latency avg (ms) | failed tx | lag samples | replica lag bytes median / p99 / max | replica lag s median / p99 / max |"
 echo "|---|---|---|---|---|---|---|"
 run "8 clients, direct to leader ($leader_name:5432)" -h "$leader_name" -p 5432 -c 8
+run "8 clients, HAProxy alone (router:5000)" -h router -p 5000 -c 8
 run "8 clients, app (PgBouncer -> HAProxy)" -h pgbouncer -p 6432 -c 8
 run "500 clients, app (PgBouncer -> HAProxy)" -h pgbouncer -p 6432 -c 500

@@ -123,6 +123,15 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
     /// <summary>etcd member name → host-side URL of its read-only metrics port (<c>/health</c>, <c>/metrics</c>).</summary>
     public IReadOnlyDictionary<string, Uri> EtcdMetricsUrls => EtcdContainers.Keys.ToDictionary(m => m, m => GetEndpoint(m, "metrics"));
 
+    /// <summary>PgBouncer's container, as the AppHost named it (its admin console runs there: <c>/etc/pgbouncer/console.sh</c>).</summary>
+    public string PgBouncerContainer =>
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Routing.PgBouncerResource>().Single().ContainerName;
+
+    /// <summary>Runs a command on PgBouncer's admin console inside its container (e.g. <c>SHOW DATABASES</c>); its rows, '|'-separated.</summary>
+    public async Task<IReadOnlyList<string[]>> PgBouncerConsoleAsync(string command) =>
+        (await Docker.RunAsync("exec", PgBouncerContainer, "/etc/pgbouncer/console.sh", command))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.Split('|')).ToList();
+
     /// <summary>The image the Patroni nodes run (it carries <c>nft</c> and <c>netfault.sh</c> for the partition drills).</summary>
     public string NodeImage =>
         App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Patroni.PatroniNodeResource>().First()

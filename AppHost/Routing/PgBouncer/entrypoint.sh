@@ -1,10 +1,12 @@
 #!/bin/sh
 # PgBouncer needs the auth_user's password to run auth_query, and the stats user's to let the exporter in; both come
 # from the environment (Aspire parameters) and are written, at start, to a file only this container can read.
-# Everything else is in pgbouncer.ini.
+# Everything else is in pgbouncer.ini; leader-follower.sh writes its [databases] section and keeps "app" on the leader.
 set -eu
 : "${PGBOUNCER_AUTH_PASSWORD:?}" "${PGBOUNCER_STATS_PASSWORD:?}"
 umask 077
+mkdir -p /tmp/pgbouncer
+printf '[databases]\napp = host=router port=5000 dbname=app\napp_ro = host=router port=5001 dbname=app\n' > /tmp/pgbouncer/databases.ini
 printf '"pgbouncer_auth" "%s"\n"pgbouncer_stats" "%s"\n' "$PGBOUNCER_AUTH_PASSWORD" "$PGBOUNCER_STATS_PASSWORD" > /tmp/userlist.txt
 
 # The exporter (0.10) exits when PgBouncer does not answer at its start, and keeps one connection: restart it until
@@ -19,4 +21,6 @@ printf '"pgbouncer_auth" "%s"\n"pgbouncer_stats" "%s"\n' "$PGBOUNCER_AUTH_PASSWO
     sleep 1
   done
 ) &
+# Points "app" at the Patroni leader and follows it (logs to this container's output).
+/etc/pgbouncer/leader-follower.sh &
 exec pgbouncer /etc/pgbouncer/pgbouncer.ini

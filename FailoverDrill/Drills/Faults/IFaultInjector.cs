@@ -3,7 +3,11 @@ namespace HaStack.FailoverDrill.Drills;
 /// <summary>What an injector did, for the report.</summary>
 /// <param name="Description">The fault as the report shows it (the commands run).</param>
 /// <param name="Victims">The members (Patroni or etcd) the fault hit.</param>
-public sealed record InjectionResult(string Description, IReadOnlyList<string> Victims);
+public sealed record InjectionResult(string Description, IReadOnlyList<string> Victims)
+{
+    /// <summary>A paused switchover: how PgBouncer's pause went.</summary>
+    public ClientPauseReport? Pause { get; init; }
+}
 
 /// <summary>What an injector may look at and use: the cluster as the precondition read it.</summary>
 /// <param name="Target">The cluster's addresses, hooks and containers.</param>

@@ -88,6 +88,10 @@ public class CommandLineTests
     [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--containers", "pg-1" }, "--containers has 'pg-1'")]
     [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--health-probe", "probe:8080" }, "--health-probe is 'probe:8080'")]
     [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--candidate", "pg-2", "--candidate", "pg-3" }, "--candidate")]
+    [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--switchover", "gentle" }, "--switchover is 'gentle'; allowed: paused, plain")]
+    [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--switchover", "paused" }, "--switchover paused needs --pgbouncer-container")]
+    [InlineData(new[] { "run", "--kind", "freeze", "--patroni", "http://a:8008", "--dsn", "Host=a", "--switchover", "plain" }, "--switchover is for --kind switchover")]
+    [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--pgbouncer-container", "pgb;rm -rf /" }, "--pgbouncer-container name 'pgb;rm -rf /' is not allowed")]
     [InlineData(new string[0], "missing command")]
     public async Task BadArgumentInProcessIsOneLineNamingTheOption(string[] argv, string expected)
     {

@@ -21,13 +21,13 @@ public class DrillCluster : HaStackCluster
     public static TimeSpan DrillTimeout => Timeouts.Scaled(300);
 
     /// <summary>Runs a drill through the service's API and waits for its report.</summary>
-    public async Task<(HttpStatusCode Status, DrillReport Report)> RunDrillAsync(string kind)
+    public async Task<(HttpStatusCode Status, DrillReport Report)> RunDrillAsync(string kind, string? query = null)
     {
         using var cts = new CancellationTokenSource(DrillTimeout);
         await App.ResourceNotifications.WaitForResourceHealthyAsync("failoverdrill", cts.Token);
         using var http = await CreateControlClientAsync();
         http.Timeout = DrillTimeout;
-        using var response = await http.PostAsync($"/drills/{kind}?wait=true", content: null, cts.Token);
+        using var response = await http.PostAsync($"/drills/{kind}?wait=true{(query is null ? "" : "&" + query)}", content: null, cts.Token);
         var report = await response.Content.ReadFromJsonAsync<DrillReport>(DrillReport.JsonOptions, cts.Token)
                      ?? throw new InvalidOperationException("empty drill report");
         return (response.StatusCode, report);

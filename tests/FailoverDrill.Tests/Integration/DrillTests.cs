@@ -32,6 +32,72 @@ public class DrillTests(DrillCluster cluster)
         Assert.Empty(report.Check.Duplicates);
         Assert.Equal(1, report.WritablePrimaries);
         AssertNoSplitBrain(report);
+
+        // The default switchover pauses PgBouncer around the handover: pooled clients waited, none failed or lost track of a write.
+        Assert.Equal(SwitchoverMode.Paused, report.Switchover);
+        var pause = report.Pause ?? throw new InvalidOperationException("a paused switchover reported no pause");
+        Assert.True(pause.Resumed);
+        Assert.Equal(report.NewLeader, pause.PointedAt);
+        Assert.True(pause.PausedAfterSeconds <= pause.PointedAfterSeconds && pause.PointedAfterSeconds <= pause.ResumedAfterSeconds, $"pause out of order: {pause}");
+        var pooled = report.Paths.Single(p => p.Path == "pooled");
+        Assert.True(pooled.FailedDuringGap == 0 && pooled.UnknownDuringGap == 0, $"pooled clients saw errors in a paused switchover:\n{report.ToTable()}");
+        Assert.True(pooled.WriteGapSeconds < pause.ResumedAfterSeconds + 2, $"pooled stall {pooled.WriteGapSeconds} s, longer than the pause ({pause.ResumedAfterSeconds} s)");
+        Assert.Equal("0", (await cluster.PgBouncerConsoleAsync("SHOW DATABASES")).Single(r => r[0] == "app")[^2]);
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+    }
+
+    [Fact]
+    public async Task PlainSwitchoverStaysSelectableAndABadModeIsAClearError()
+    {
+        using (var http = await cluster.CreateControlClientAsync())
+        {
+            using var bad = await http.PostAsync("/drills/switchover?switchover=gentle", content: null);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("switchover is 'gentle'; allowed: paused, plain", await bad.Content.ReadAsStringAsync());
+        }
+
+        var (status, report) = await cluster.RunDrillAsync("switchover", "switchover=plain");
+
+        Assert.True(report.Outcome == DrillOutcome.Passed, $"plain switchover drill {report.Outcome}: {report.Reason}\n{report.ToTable()}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(SwitchoverMode.Plain, report.Switchover);
+        Assert.Null(report.Pause);
+        Assert.DoesNotContain("PAUSE", report.Injection, StringComparison.Ordinal);
+        Assert.Equal(0, report.LostWrites);
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+    }
+
+    [Fact]
+    public async Task PausedSwitchoverThatCannotPauseResumesPgBouncerAndLeavesTheLeaderAlone()
+    {
+        var leader = await cluster.LeaderAsync(default);
+        // A transaction held open through app: PAUSE waits for it, past the drill's pause timeout (10 s).
+        await using var holder = new NpgsqlConnection(await cluster.GetConnectionStringAsync("app"));
+        await holder.OpenAsync();
+        await using (var create = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS pause_holder (at timestamptz)", holder))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand("INSERT INTO pause_holder VALUES (now())", holder, transaction))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var drill = cluster.RunDrillAsync("switchover");
+        var (_, report) = await drill;
+
+        Assert.Equal(DrillOutcome.Failed, report.Outcome);
+        Assert.Contains("PgBouncer did not pause app within 10 s", report.Reason, StringComparison.Ordinal);
+        Assert.Contains("was resumed", report.Reason, StringComparison.Ordinal);
+        Assert.Equal(leader, await cluster.LeaderAsync(default));
+        Assert.Equal("0", (await cluster.PgBouncerConsoleAsync("SHOW DATABASES")).Single(r => r[0] == "app")[^2]);
+        // The held transaction was never cut, and commits; new pooled work runs at once.
+        await transaction.CommitAsync();
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(1, await cluster.QueryAsync<int>("app", "SELECT 1"));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"a pooled query took {clock.Elapsed.TotalSeconds:0.0} s after the failed drill");
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
     }
 

@@ -437,6 +437,7 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
         Assert.True(switched.Elapsed < TimeSpan.FromSeconds(10), $"writes reached the new leader only after {switched.Elapsed.TotalSeconds:0.0} s");
         Assert.Equal(await ServerAddressAsync(candidate), await ServerAddressAsync("app"));
         Assert.EndsWith(":false", await ServerAddressAsync(candidate));
+        await AssertPooledWritesComeStraightFromPgBouncerAsync(candidate);
 
         await Wait.UntilAsync($"{oldLeader} streams again as a replica", Timeouts.Rejoin, async ct =>
         {
@@ -446,6 +447,26 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
         });
         await DashboardShowsRoleAsync(candidate, "leader");
         await DashboardShowsRoleAsync(oldLeader, "sync standby");
+    }
+
+    [Fact]
+    public async Task PooledWritesGoStraightFromPgBouncerToTheLeaderNotThroughTheRouter()
+    {
+        var leader = await cluster.LeaderAsync(default) ?? throw new InvalidOperationException("no leader");
+        await AssertPooledWritesComeStraightFromPgBouncerAsync(leader);
+    }
+
+    /// <summary>
+    /// The leader sees app's sessions coming from PgBouncer's own address (through HAProxy they would come from the
+    /// router's), and PgBouncer's console says app points at the leader.
+    /// </summary>
+    private async Task AssertPooledWritesComeStraightFromPgBouncerAsync(string leader)
+    {
+        var pgbouncerAddress = (await Docker.RunAsync("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", cluster.PgBouncerContainer)).Trim();
+        await Wait.UntilAsync($"PgBouncer's app points at {leader}", Timeouts.Switchover, async _ =>
+            (await cluster.PgBouncerConsoleAsync("SHOW DATABASES")).Single(r => r[0] == "app")[1] == leader);
+        Assert.Equal(pgbouncerAddress, await cluster.QueryAsync<string>("app", "SELECT host(inet_client_addr())"));
+        Assert.Equal(await ServerAddressAsync(leader), await ServerAddressAsync("app"));
     }
 
     /// <summary>Which node the read-write path lands on, asked of PostgreSQL itself: its address on the container network.</summary>
