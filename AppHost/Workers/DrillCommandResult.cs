@@ -13,16 +13,10 @@ internal static class DrillCommandResult
     public static async Task<ExecuteCommandResult> ReadAsync(HttpCommandResultContext context)
     {
         var response = context.Response;
-        var text = await response.Content.ReadAsStringAsync(context.CancellationToken).ConfigureAwait(false);
-        JsonElement report;
-        try
+        var (parsed, unreadable) = await ReadJsonAsync(context).ConfigureAwait(false);
+        if (parsed is not { } report)
         {
-            using var json = JsonDocument.Parse(text);
-            report = json.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return CommandResults.Failure($"The drill service answered {(int)response.StatusCode}: {text.Trim()}");
+            return unreadable!;
         }
 
         string? Str(string name) => report.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
@@ -54,16 +48,10 @@ internal static class DrillCommandResult
     public static async Task<ExecuteCommandResult> ReadSoakAsync(HttpCommandResultContext context)
     {
         var response = context.Response;
-        var text = await response.Content.ReadAsStringAsync(context.CancellationToken).ConfigureAwait(false);
-        JsonElement soak;
-        try
+        var (parsed, unreadable) = await ReadJsonAsync(context).ConfigureAwait(false);
+        if (parsed is not { } soak)
         {
-            using var json = JsonDocument.Parse(text);
-            soak = json.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return CommandResults.Failure($"The drill service answered {(int)response.StatusCode}: {text.Trim()}");
+            return unreadable!;
         }
 
         string? Str(string name) => soak.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
@@ -81,5 +69,20 @@ internal static class DrillCommandResult
             "refused" => CommandResults.Failure($"The chaos soak was refused, nothing was touched: {Str("reason")}"),
             _ => CommandResults.Failure($"The chaos soak failed: {Str("reason")}. Report: /soaks/last."),
         };
+    }
+
+    /// <summary>The answer's JSON, or the failure a command shows when the service answered something else.</summary>
+    private static async Task<(JsonElement? Json, ExecuteCommandResult? Failure)> ReadJsonAsync(HttpCommandResultContext context)
+    {
+        var text = await context.Response.Content.ReadAsStringAsync(context.CancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var json = JsonDocument.Parse(text);
+            return (json.RootElement.Clone(), null);
+        }
+        catch (JsonException)
+        {
+            return (null, CommandResults.Failure($"The drill service answered {(int)context.Response.StatusCode}: {text.Trim()}"));
+        }
     }
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# pgbench TPC-B (scale 10): 8 clients for 60 s directly to the leader vs through `app` (PgBouncer -> HAProxy), and
-# 500 clients through PgBouncer (more than max_connections allows directly). Samples the replica's lag on the
-# leader (pg_stat_replication) every 200 ms during each run. pgbench runs inside the replica's container, so both
-# paths start from the same place on the container network.
-# Usage: bench/cluster/pgbench.sh [seconds per run, default 60]
+# pgbench TPC-B (scale 10): 8 clients for 60 s directly to the leader, through HAProxy alone, through `app`
+# (PgBouncer -> leader, as the leader follower points it), and through PgBouncer -> HAProxy (the path before issue 10,
+# set by hand for that run and put back after), then 500 clients through `app` (more than max_connections allows
+# directly). Samples the replica's lag on the leader (pg_stat_replication) every 200 ms during each run. pgbench runs
+# inside the replica's container, so every path starts from the same place on the container network.
+# Usage: bench/cluster/pgbench.sh [seconds per run, default 60] [rounds, default 2]
 source "$(dirname "$0")/../lib.sh"
 duration=${1:-60}
+rounds=${2:-2}
 
 start_stack --HaStack:Timing=fast
 echo "ready after $(wait_ready) s" >&2
@@ -47,7 +49,18 @@ echo "machine: $(machine)"
 echo "platform: $(platform)"
 echo "| run | tps | latency avg (ms) | failed tx | lag samples | replica lag bytes median / p99 / max | replica lag s median / p99 / max |"
 echo "|---|---|---|---|---|---|---|"
-run "8 clients, direct to leader ($leader_name:5432)" -h "$leader_name" -p 5432 -c 8
-run "8 clients, HAProxy alone (router:5000)" -h router -p 5000 -c 8
-run "8 clients, app (PgBouncer -> HAProxy)" -h pgbouncer -p 6432 -c 8
-run "500 clients, app (PgBouncer -> HAProxy)" -h pgbouncer -p 6432 -c 500
+# Interleaved rounds (direct, HAProxy, app, old path, again…): this shared 2-core machine drifts by ±20 % over
+# minutes, so paths measured side by side within each round are compared, not one run each.
+pgb=$(container pgbouncer)
+for round in $(seq 1 "$rounds"); do
+  run "round $round: 8 clients, direct to leader ($leader_name:5432)" -h "$leader_name" -p 5432 -c 8
+  run "round $round: 8 clients, HAProxy alone (router:5000)" -h router -p 5000 -c 8
+  run "round $round: 8 clients, app (PgBouncer -> leader)" -h pgbouncer -p 6432 -c 8
+  # The old path, by hand: app through HAProxy's read-write port. The follower keeps its own record of the leader,
+  # so it leaves this alone until the leader changes; the original file is put back right after.
+  docker exec "$pgb" sh -c 'cp /tmp/pgbouncer/databases.ini /tmp/pgbouncer/databases.ini.leader &&
+    sed -i "s/^app = .*/app = host=router port=5000 dbname=app/" /tmp/pgbouncer/databases.ini && /etc/pgbouncer/console.sh RELOAD'
+  run "round $round: 8 clients, app via HAProxy (PgBouncer -> HAProxy, the old path)" -h pgbouncer -p 6432 -c 8
+  docker exec "$pgb" sh -c 'mv /tmp/pgbouncer/databases.ini.leader /tmp/pgbouncer/databases.ini && /etc/pgbouncer/console.sh RELOAD'
+done
+run "500 clients, app (PgBouncer -> leader)" -h pgbouncer -p 6432 -c 500

@@ -51,6 +51,32 @@ def series(data):
     print()
 
 
+def path_of(report, path):
+    return next((p for p in report.get("paths", []) if p["path"] == path), {})
+
+
+def clients(data):
+    """Per kind: what clients saw on each path (RTO, errors, unknown outcomes) and, for paused switchovers, the pause."""
+    print("| kind | drills | pooled RTO (median / p95) | pooled stall = write gap (median / p95) | pooled failed / unknown | "
+          "direct RTO (median / p95) | direct failed / unknown | PgBouncer paused (median / p95) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind, reports in data["reports"].items():
+        ran = [r for r in reports if r.get("outcome") != "refused"]
+        cells = [kind, str(len(ran))]
+        for path in ("pooled", "direct"):
+            ps = [path_of(r, path) for r in ran]
+            rto = [p.get("rtoSeconds") for p in ps]
+            cells.append(f"{s(pct(rto, 0.5))} / {s(pct(rto, 0.95))}")
+            if path == "pooled":
+                gaps = [p.get("writeGapSeconds") for p in ps]
+                cells.append(f"{s(pct(gaps, 0.5))} / {s(pct(gaps, 0.95))}")
+            cells.append(f"{sum(p.get('failedDuringGap', 0) for p in ps)} / {sum(p.get('unknownDuringGap', 0) for p in ps)}")
+        pauses = [r.get("pause", {}).get("resumedAfterSeconds") for r in ran if r.get("pause")]
+        cells.append(f"{s(pct(pauses, 0.5))} / {s(pct(pauses, 0.95))}" if pauses else "-")
+        print("| " + " | ".join(cells) + " |")
+    print()
+
+
 def soak(data):
     report = data["soak"]
     check = report.get("check", {})
@@ -93,4 +119,8 @@ for path in sys.argv[1:]:
     with open(path) as handle:
         data = json.load(handle)
     print(f"<!-- {path} -->")
-    (soak if "soak" in data else series)(data)
+    if "soak" in data:
+        soak(data)
+    else:
+        series(data)
+        clients(data)

@@ -8,7 +8,8 @@ using Microsoft.Extensions.Logging;
 
 // Runs drills against a fresh stack started like the tests start it (real containers), with the same DrillRunner and
 // ChaosSoak the service and the CLI use, and prints per-drill lines, summaries and a JSON file.
-// Usage: DrillBench --kind crash[,partition,…|all] --rounds N --timing fast|default [--sync on|off|strict] [--fencing on|off] [--version 17|15] [--out file.json]
+// Usage: DrillBench --kind crash[,partition,…|all] --rounds N --timing fast|default [--sync on|off|strict] [--fencing on|off] [--version 17|15]
+//                   [--switchover paused|plain|paused,plain] [--out file.json]
 //        DrillBench --chaos 30m --seed N --timing fast [--sync on|off] [--out file.json]
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal) && x.i + 1 < args.Length)
     .ToDictionary(x => x.a, x => args[x.i + 1]);
@@ -24,6 +25,9 @@ var sync = options.GetValueOrDefault("--sync", "on");
 var version = options.GetValueOrDefault("--version", "17");
 var fencing = options.GetValueOrDefault("--fencing", "on");
 var output = options.GetValueOrDefault("--out");
+// Switchover drills in each mode, round-robin in one session (default: the service's default, paused).
+var switchoverModes = options.GetValueOrDefault("--switchover", "paused").Split(',')
+    .Select(m => SwitchoverModes.TryParse(m, out var mode) ? mode : throw new ArgumentException($"--switchover {m}: {SwitchoverModes.Allowed}")).ToList();
 
 string[] stackArguments = [$"--HaStack:PostgresVersion={version}", $"--HaStack:Timing={timing}", $"--HaStack:SynchronousMode={sync}", $"--HaStack:FencedFailover={fencing}"];
 var cluster = new BenchCluster(stackArguments);
@@ -48,6 +52,7 @@ try
         FaultImage = cluster.NodeImage,
         FencedFailover = fencing == "on",
         EtcdMembers = cluster.EtcdMetricsUrls,
+        PgBouncerContainer = cluster.PgBouncerContainer,
     };
     using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
     if (chaos is { } duration)
@@ -69,20 +74,25 @@ try
         return soak.Outcome == DrillOutcome.Passed ? 0 : 1;
     }
 
-    var runner = new DrillRunner(target, new DrillSettings(), metrics: null, loggers.CreateLogger("drill"));
-    var reports = kinds.ToDictionary(k => k, _ => new List<DrillReport>());
+    // One entry per kind, and per mode for switchovers ("switchover-paused", "switchover-plain").
+    var plan = kinds.SelectMany(k => k == DrillKind.Switchover
+        ? switchoverModes.Select(m => (Kind: k, Mode: (SwitchoverMode?)m, Name: $"switchover-{SwitchoverModes.Name(m)}"))
+        : [(Kind: k, Mode: (SwitchoverMode?)null, Name: DrillKinds.Name(k))]).ToList();
+    var reports = plan.ToDictionary(p => p.Name, _ => new List<DrillReport>());
     // Round-robin over the kinds: each kind sees the same mix of machine noise.
     for (var round = 1; round <= rounds; round++)
     {
-        foreach (var kind in kinds)
+        foreach (var (kind, mode, name) in plan)
         {
+            var runner = new DrillRunner(target, new DrillSettings { Switchover = mode }, metrics: null, loggers.CreateLogger("drill"));
             await runner.WaitUntilReadyAsync(kind, TimeSpan.FromSeconds(180), CancellationToken.None);
             var report = await runner.RunAsync(kind, CancellationToken.None);
-            reports[kind].Add(report);
-            var paths = string.Join("  ", report.Paths.Select(p => $"{p.Path} rto {p.RtoSeconds:0.00} s gap {p.WriteGapSeconds:0.00} s"));
-            Console.WriteLine($"{round,3}/{rounds} {DrillKinds.Name(kind),-16} {report.Outcome,-7} {report.OldLeader}->{report.NewLeader ?? report.OldLeader} tl {report.TimelineBefore}->{report.TimelineAfter}  " +
+            reports[name].Add(report);
+            var paths = string.Join("  ", report.Paths.Select(p => $"{p.Path} rto {p.RtoSeconds:0.00} s gap {p.WriteGapSeconds:0.00} s failed {p.FailedDuringGap} unknown {p.UnknownDuringGap}"));
+            Console.WriteLine($"{round,3}/{rounds} {name,-18} {report.Outcome,-7} {report.OldLeader}->{report.NewLeader ?? report.OldLeader} tl {report.TimelineBefore}->{report.TimelineAfter}  " +
                               $"detect {report.Timing?.DetectionSeconds:0.00} s  lock {report.Timing?.NewLeaderSeconds:0.00} s  {paths}  " +
                               $"lost {report.LostWrites} unknown {report.UnknownWrites}  split {report.SplitBrain?.LongestSeconds:0.0} s  healthy {report.Timing?.RejoinSeconds:0.0} s" +
+                              (report.Pause is { } pause ? $"  paused {pause.ResumedAfterSeconds:0.00} s" : "") +
                               (report.Synchronous is { WentAsynchronous: true } s ? $"  async {s.AsynchronousSeconds:0.0} s" : "") +
                               (report.Reason is null ? "" : $"  ({report.Reason})"));
             if (report.Outcome != DrillOutcome.Passed)
@@ -92,7 +102,7 @@ try
         }
     }
 
-    var summaries = reports.ToDictionary(kv => DrillKinds.Name(kv.Key), kv => DrillSummary.Of(kv.Value));
+    var summaries = reports.ToDictionary(kv => kv.Key, kv => DrillSummary.Of(kv.Value));
     foreach (var (kind, summary) in summaries)
     {
         Console.WriteLine($"-- {kind}");
@@ -102,7 +112,7 @@ try
     if (output is not null)
     {
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(
-            new { kinds = kinds.Select(DrillKinds.Name), timing, sync, fencing, rounds, postgres = serverVersion, patroni = patroniVersion, summaries, reports = reports.ToDictionary(kv => DrillKinds.Name(kv.Key), kv => kv.Value) }, DrillReport.JsonOptions));
+            new { kinds = kinds.Select(DrillKinds.Name), timing, sync, fencing, rounds, postgres = serverVersion, patroni = patroniVersion, summaries, reports }, DrillReport.JsonOptions));
     }
 
     return summaries.Values.All(s => s.Passed == rounds && s.LostWrites == 0) ? 0 : 1;
