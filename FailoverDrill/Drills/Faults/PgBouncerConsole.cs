@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace HaStack.FailoverDrill.Drills;
 
 /// <summary>
@@ -50,26 +48,6 @@ internal sealed class PgBouncerConsole(DrillTarget target, string container)
         // -At prints no header: the column order is PgBouncer's (name, host, port, …, paused, disabled).
         var row = rows.FirstOrDefault(r => r.Length > 2 && r[0] == database);
         return row is null ? null : (row[1], row.Length > 2 && row[^2] == "1");
-    }
-
-    /// <summary>Waits until <paramref name="database"/> points at <paramref name="host"/>; returns how long that took.</summary>
-    /// <exception cref="TimeoutException">It did not within <paramref name="timeout"/>.</exception>
-    public async Task<TimeSpan> WaitUntilPointedAtAsync(string database, string host, TimeSpan timeout, CancellationToken ct)
-    {
-        var clock = Stopwatch.StartNew();
-        string? last = null;
-        while (clock.Elapsed < timeout)
-        {
-            last = (await DatabaseAsync(database, ct).ConfigureAwait(false))?.Host;
-            if (last == host)
-            {
-                return clock.Elapsed;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
-        }
-
-        throw new TimeoutException($"PgBouncer's {database} did not point at {host} within {timeout.TotalSeconds:0} s (it points at {last ?? "nothing"})");
     }
 
     private Task<string> RunAsync(string command, CancellationToken ct) =>
