@@ -99,6 +99,22 @@ public sealed class HaStackOptions
     /// </summary>
     public string Name { get; init; } = "hastack";
 
+    /// <summary>
+    /// How often the AppHost takes an incremental backup (a full one when the repository has none, and once a day):
+    /// <c>30m</c>, <c>6h</c>, <c>1d</c>… or <c>off</c>. The HealthProbe turns Degraded when the newest backup is older
+    /// than twice this.
+    /// </summary>
+    public TimeSpan? BackupSchedule { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Another stack's name: this stack bootstraps from that stack's backup repository (read-only) by point-in-time
+    /// recovery to <see cref="RestoreTime"/>, instead of initdb. Null: a new, empty cluster.
+    /// </summary>
+    public string? RestoreFrom { get; init; }
+
+    /// <summary>The point in time to recover to (ISO 8601 with an offset, e.g. <c>2026-12-02T12:34:56Z</c>); required with <see cref="RestoreFrom"/>.</summary>
+    public DateTimeOffset? RestoreTime { get; init; }
+
     public int NodeCount => Replicas + 1;
 
     public PostgresPlatform Platform => PostgresPlatform.For(PostgresVersion);
@@ -134,7 +150,31 @@ public sealed class HaStackOptions
             Persistent = ReadBool(section, nameof(Persistent), defaults.Persistent, errors),
             BaseImage = section[nameof(BaseImage)] is { Length: > 0 } image ? image : defaults.BaseImage,
             Name = section[nameof(Name)] is { Length: > 0 } name ? name : defaults.Name,
+            BackupSchedule = ReadSchedule(section, defaults.BackupSchedule, errors),
+            RestoreFrom = section[nameof(RestoreFrom)] is { Length: > 0 } from ? from : null,
+            RestoreTime = ReadTime(section, nameof(RestoreTime), errors),
         };
+
+        if (options.RestoreFrom is { } source)
+        {
+            if (!System.Text.RegularExpressions.Regex.IsMatch(source, "^[a-z][a-z0-9-]{0,39}$"))
+            {
+                errors.Add($"{SectionName}:{nameof(RestoreFrom)} is '{source}'; allowed: the name of another stack (lowercase letters, digits and '-', starting with a letter).");
+            }
+            else if (source == options.Name)
+            {
+                errors.Add($"{SectionName}:{nameof(RestoreFrom)} is '{source}', this stack's own name; a restore goes into a new stack: add --{SectionName}:{nameof(Name)}=<new name>.");
+            }
+
+            if (options.RestoreTime is null && section[nameof(RestoreTime)] is not { Length: > 0 })
+            {
+                errors.Add($"{SectionName}:{nameof(RestoreFrom)} needs {SectionName}:{nameof(RestoreTime)}: the point in time to recover to, e.g. {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ}.");
+            }
+        }
+        else if (options.RestoreTime is not null)
+        {
+            errors.Add($"{SectionName}:{nameof(RestoreTime)} is set without {SectionName}:{nameof(RestoreFrom)}: name the stack whose backups to restore.");
+        }
 
         if (!System.Text.RegularExpressions.Regex.IsMatch(options.Name, "^[a-z][a-z0-9-]{0,39}$"))
         {
@@ -197,6 +237,58 @@ public sealed class HaStackOptions
         var allowed = string.Join(" or ", PostgresPlatform.All.Select(p => $"{p.Major} ({p.Describe()})"));
         errors.Add($"{SectionName}:{nameof(PostgresVersion)} is '{raw}'; allowed: {allowed}.");
         return fallback;
+    }
+
+    private static TimeSpan? ReadSchedule(IConfigurationSection section, TimeSpan? fallback, List<string> errors)
+    {
+        var raw = section[nameof(BackupSchedule)];
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return fallback;
+        }
+
+        if (raw.Equals("off", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var match = System.Text.RegularExpressions.Regex.Match(raw, "^([1-9][0-9]{0,4})(m|h|d)$");
+        if (match.Success)
+        {
+            var count = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var value = match.Groups[2].Value switch
+            {
+                "m" => TimeSpan.FromMinutes(count),
+                "h" => TimeSpan.FromHours(count),
+                _ => TimeSpan.FromDays(count),
+            };
+            if (value >= TimeSpan.FromMinutes(1) && value <= TimeSpan.FromDays(31))
+            {
+                return value;
+            }
+        }
+
+        errors.Add($"{SectionName}:{nameof(BackupSchedule)} is '{raw}'; allowed: an interval of minutes, hours or days from 1m to 31d (e.g. 30m, 6h, 1d), or off.");
+        return fallback;
+    }
+
+    private static DateTimeOffset? ReadTime(IConfigurationSection section, string key, List<string> errors)
+    {
+        var raw = section[key];
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return null;
+        }
+
+        // An offset is required: a time without one would mean the AppHost's zone here and UTC in the containers.
+        if (System.Text.RegularExpressions.Regex.IsMatch(raw, "(Z|[+-][0-9]{2}:?[0-9]{2})$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)
+            && DateTimeOffset.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var value))
+        {
+            return value;
+        }
+
+        errors.Add($"{SectionName}:{key} is '{raw}'; allowed: an ISO 8601 time with its offset, e.g. {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ} or 2026-12-02T13:34:56+01:00.");
+        return null;
     }
 
     private static bool ReadBool(IConfigurationSection section, string key, bool fallback, List<string> errors)

@@ -28,6 +28,18 @@ var etcd = builder.AddEtcdCluster("etcd", options);
 // its own PostgreSQL.
 var cluster = builder.AddPatroniCluster("pg", options, etcd, secrets);
 
+// Backups: the leader archives WAL into the stack's pgBackRest repository; backups at start, on schedule and on
+// command. With HaStack:RestoreFrom the cluster bootstraps from another stack's repository (point-in-time recovery).
+try
+{
+    cluster.AddBackupRepository("backups", options);
+}
+catch (HaStackConfigurationException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
 // Routing: HAProxy follows the leader by health checks; PgBouncer pools, its read-write database pointed straight at
 // the leader (etcd's leader key), its read-only one through HAProxy's replicas.
 var router = builder.AddRouter("router", cluster, options.SharedBaseImage);

@@ -4,8 +4,12 @@
 set -eu
 : "${PG_MAJOR:?}" "${PATRONI_NAME:?}" "${PATRONI_TTL:?}" "${PATRONI_LOOP_WAIT:?}" "${PATRONI_RETRY_TIMEOUT:?}"
 : "${HASTACK_SYNCHRONOUS_MODE:?}" "${HASTACK_SYNCHRONOUS_MODE_STRICT:?}" "${HASTACK_FAILSAFE_MODE:?}"
-: "${HASTACK_CHECKPOINT_TIMEOUT:=300}"
-export HASTACK_CHECKPOINT_TIMEOUT
+: "${HASTACK_CHECKPOINT_TIMEOUT:=300}" "${HASTACK_ARCHIVE_TIMEOUT:=60}"
+# A stack started with HaStack:RestoreFrom bootstraps from that stack's repository (restore_bootstrap.sh).
+if [ -n "${HASTACK_RESTORE_FROM:-}" ]; then HASTACK_BOOTSTRAP_METHOD=restore_from_repository; else HASTACK_BOOTSTRAP_METHOD=initdb; fi
+# Patroni drops PATRONI_* from the environment of what it runs (scripts, archive_command): they get these instead.
+HASTACK_STANZA=$PATRONI_SCOPE HASTACK_NODE=$PATRONI_NAME
+export HASTACK_CHECKPOINT_TIMEOUT HASTACK_ARCHIVE_TIMEOUT HASTACK_BOOTSTRAP_METHOD HASTACK_STANZA HASTACK_NODE
 data=/var/lib/postgresql/data
 
 if [ -f "$data/PG_VERSION" ]; then
@@ -19,4 +23,5 @@ fi
 
 mkdir -p "$data" && chmod 0700 "$data"
 envsubst < /etc/patroni/patroni.yml > /tmp/patroni.yml
+envsubst < /etc/patroni/pgbackrest.conf > /etc/pgbackrest/pgbackrest.conf
 exec patroni /tmp/patroni.yml

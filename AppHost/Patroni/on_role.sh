@@ -1,15 +1,16 @@
 #!/bin/sh
 # Patroni callback (on_start, on_role_change): $1 action, $2 role, $3 scope. On a primary, brings the service roles
-# up to date in the background (service_roles.sh is idempotent), so volumes made by an older HaStack keep working.
+# and the backup stanza up to date in the background (both idempotent), so volumes made by an older HaStack keep
+# working and a new leader archives into the same repository without manual steps.
 case "${2:-}" in
   primary|master)
     (
       sleep 2
       for attempt in 1 2 3 4 5 6 7 8 9 10; do
-        /etc/patroni/service_roles.sh && exit 0
+        /etc/patroni/service_roles.sh && /etc/patroni/stanza.sh && exit 0
         sleep 3
       done
-      echo "HaStack: could not bring the service roles up to date on this primary" >&2
+      echo "HaStack: could not bring the service roles and the backup stanza up to date on this primary" >&2
     ) &
     ;;
 esac

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+
+namespace HaStack.AppHost.Backup;
+
+/// <summary>
+/// The repository volumes in the container engine (<c>docker volume</c>): each carries the label
+/// <see cref="BackupRepositoryResource.StackLabel"/>; a non-persistent stack's is also
+/// <see cref="BackupRepositoryResource.EphemeralLabel"/> and is removed when its stack stops, or by the next AppHost
+/// if that did not happen. A volume still mounted is never removed (the engine refuses).
+/// </summary>
+internal static class BackupVolumes
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Creates <paramref name="repository"/>'s volume with its labels (kept if it exists) and removes unused ephemeral ones.</summary>
+    public static void Prepare(BackupRepositoryResource repository, string stack)
+    {
+        foreach (var stale in Run("volume", "ls", "-q", "--filter", $"label={BackupRepositoryResource.EphemeralLabel}=true").Output
+                     .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (stale != repository.VolumeName)
+            {
+                // Fails while another stack's containers still mount it: that one is in use.
+                Run("volume", "rm", stale);
+            }
+        }
+
+        string[] labels = repository.Persistent
+            ? ["--label", $"{BackupRepositoryResource.StackLabel}={stack}"]
+            : ["--label", $"{BackupRepositoryResource.StackLabel}={stack}", "--label", $"{BackupRepositoryResource.EphemeralLabel}=true"];
+        var create = Run(["volume", "create", .. labels, repository.VolumeName]);
+        if (create.ExitCode != 0)
+        {
+            throw new HaStackConfigurationException([$"The backup repository volume '{repository.VolumeName}' could not be created: {create.Error.Trim()}"]);
+        }
+    }
+
+    /// <summary>Removes a non-persistent stack's volume once its containers are gone (retries while they stop).</summary>
+    public static async Task RemoveAsync(BackupRepositoryResource repository)
+    {
+        if (repository.Persistent)
+        {
+            return;
+        }
+
+        for (var attempt = 0; attempt < 20 && Run("volume", "rm", repository.VolumeName).ExitCode != 0; attempt++)
+        {
+            if (Run("volume", "inspect", repository.VolumeName).ExitCode != 0)
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The repository volume of the stack <paramref name="stack"/>: its persistent <c>{stack}-backup</c>, else the
+    /// volume of its running non-persistent instance (the newest if there are several); null if it has none.
+    /// </summary>
+    public static string? Find(string stack)
+    {
+        var persistent = BackupRepositoryResource.PersistentVolumeName(stack);
+        if (Run("volume", "inspect", persistent).ExitCode == 0)
+        {
+            return persistent;
+        }
+
+        var labelled = Run("volume", "ls", "-q", "--filter", $"label={BackupRepositoryResource.StackLabel}={stack}").Output
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return labelled.Length == 0
+            ? null
+            : labelled.OrderByDescending(v => Run("volume", "inspect", "-f", "{{.CreatedAt}}", v).Output.Trim(), StringComparer.Ordinal).First();
+    }
+
+    /// <summary>One <c>docker</c> command: its exit code, stdout and stderr (exit code -1 if it could not run).</summary>
+    public static (int ExitCode, string Output, string Error) Run(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var process = Process.Start(start) ?? throw new InvalidOperationException("docker did not start");
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(s_timeout))
+            {
+                process.Kill(entireProcessTree: true);
+                return (-1, "", $"docker {string.Join(' ', arguments)} did not finish in {s_timeout.TotalSeconds:0} s");
+            }
+
+            return (process.ExitCode, output.GetAwaiter().GetResult(), error.GetAwaiter().GetResult());
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return (-1, "", $"docker could not run: {ex.Message}");
+        }
+    }
+}
