@@ -91,6 +91,9 @@ internal sealed partial class BackupScheduler(
             }).ConfigureAwait(false);
 
             var clock = Stopwatch.StartNew();
+            // Right after a promotion pg_control still names the old timeline until a checkpoint, and pgBackRest
+            // refuses ("WAL timeline 2 does not match pg_control timeline 1"): checkpoint first.
+            await ExecAsync(leader.ContainerName, ["psql", "-Atqc", "CHECKPOINT"], TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
             var (exit, output) = await PgBackRestAsync(leader.ContainerName, ["--stanza=" + repository.Stanza, "--type=" + kind, "backup"], s_backupTimeout, ct).ConfigureAwait(false);
             var seconds = clock.Elapsed.TotalSeconds;
             foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -190,10 +193,14 @@ internal sealed partial class BackupScheduler(
     }
 
     /// <summary><c>docker exec {container} pgbackrest …</c> as the node's postgres user: exit code and stdout with stderr.</summary>
-    private static async Task<(int ExitCode, string Output)> PgBackRestAsync(string container, string[] arguments, TimeSpan timeout, CancellationToken ct)
+    private static Task<(int ExitCode, string Output)> PgBackRestAsync(string container, string[] arguments, TimeSpan timeout, CancellationToken ct) =>
+        ExecAsync(container, ["pgbackrest", .. arguments], timeout, ct);
+
+    /// <summary><c>docker exec {container} …</c> as the node's postgres user: exit code and stdout with stderr.</summary>
+    private static async Task<(int ExitCode, string Output)> ExecAsync(string container, string[] command, TimeSpan timeout, CancellationToken ct)
     {
         var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])["exec", container, "pgbackrest", .. arguments])
+        foreach (var argument in (string[])["exec", container, .. command])
         {
             start.ArgumentList.Add(argument);
         }

@@ -11,17 +11,25 @@ namespace HaStack.AppHost.Backup;
 internal static class BackupVolumes
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_startingGrace = TimeSpan.FromMinutes(10);
 
     /// <summary>Creates <paramref name="repository"/>'s volume with its labels (kept if it exists) and removes unused ephemeral ones.</summary>
     public static void Prepare(BackupRepositoryResource repository, string stack)
     {
-        foreach (var stale in Run("volume", "ls", "-q", "--filter", $"label={BackupRepositoryResource.EphemeralLabel}=true").Output
-                     .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var ephemeral = Run("volume", "ls", "-q", "--filter", $"label={BackupRepositoryResource.EphemeralLabel}=true").Output
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(v => v != repository.VolumeName).ToArray();
+        if (ephemeral.Length > 0)
         {
-            if (stale != repository.VolumeName)
+            foreach (var line in Run(["volume", "inspect", "-f", "{{.Name}} {{.CreatedAt}}", .. ephemeral]).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
-                // Fails while another stack's containers still mount it: that one is in use.
-                Run("volume", "rm", stale);
+                // Left behind by a stack that did not stop cleanly; one made in the last minutes may be a stack still starting.
+                var parts = line.Trim().Split(' ', 2);
+                if (parts.Length == 2 && DateTimeOffset.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var created)
+                    && DateTimeOffset.UtcNow - created > s_startingGrace)
+                {
+                    // Fails while another stack's containers still mount it: that one is in use.
+                    Run("volume", "rm", parts[0]);
+                }
             }
         }
 

@@ -52,8 +52,16 @@ public static class HealthProbeBuilderExtensions
             .WithEnvironment("HealthProbe__PgBouncer", pgbouncer.Resource.Name)
             .WithReference(pgbouncer.GetEndpoint(PgBouncerResource.ExporterEndpointName));
 
+        // The backup repository, read with pgbackrest info in the leader's container (docker exec).
+        probe.WithEnvironment("HealthProbe__Backup__Stanza", cluster.Resource.Scope);
+        if (options.BackupSchedule is { } schedule)
+        {
+            probe.WithEnvironment("HealthProbe__Backup__ScheduleSeconds", schedule.TotalSeconds.ToString(CultureInfo.InvariantCulture));
+        }
+
         foreach (var node in cluster.Resource.Nodes)
         {
+            probe.WithEnvironment($"HealthProbe__Backup__Containers__{node.Resource.Name}", node.Resource.ContainerName);
             // services__pg-1__patroni__0 for service discovery (http://_patroni.pg-1); SQL as the pg_monitor role.
             probe.WithReference(node.Resource.RestEndpoint)
                 .WithEnvironment($"ConnectionStrings__{node.Resource.Name}", node.Resource.ConnectionStringFor(PatroniNodeResource.MonitorUser, secrets.Monitor.Resource));

@@ -93,11 +93,43 @@ public sealed record MemberStatus
     /// <summary>Leader only: replication slots.</summary>
     public IReadOnlyList<SlotStatus> Slots { get; init; } = [];
 
+    /// <summary>Leader only: its WAL archiving (null on replicas and when SQL did not answer).</summary>
+    public ArchiveStatus? Archive { get; init; }
+
     /// <summary>Why it is not reachable, in words.</summary>
     public string? Error { get; init; }
 
     public bool IsLeader => Role is "leader" or "standby_leader";
 }
+
+/// <summary>The leader's WAL archiving (<c>pg_stat_archiver</c>): what it archived last and what failed last.</summary>
+public sealed record ArchiveStatus(
+    long ArchivedCount,
+    string? LastArchivedWal,
+    DateTimeOffset? LastArchivedAt,
+    long FailedCount,
+    string? LastFailedWal,
+    DateTimeOffset? LastFailedAt)
+{
+    /// <summary>The last attempt failed: a failure newer than the last success.</summary>
+    public bool Failing => FailedCount > 0 && LastFailedAt is { } failed && (LastArchivedAt is not { } archived || failed > archived);
+}
+
+/// <summary>
+/// The stack's pgBackRest repository as <c>pgbackrest info</c> on the leader reports it. <paramref name="Error"/> is set
+/// when it could not be read; <paramref name="NoBackupSince"/> when it holds none, since when the probe sees none.
+/// </summary>
+public sealed record BackupStatus(
+    int Count,
+    string? LastLabel,
+    string? LastType,
+    DateTimeOffset? LastCompletedAt,
+    long? LastSizeBytes,
+    double? LastDurationSeconds,
+    TimeSpan? Schedule,
+    DateTimeOffset? NoBackupSince,
+    DateTimeOffset ReadAt,
+    string? Error);
 
 /// <summary>PgBouncer's pools (<c>SHOW POOLS</c>) for one database/user pair.</summary>
 public sealed record PoolStatus(
@@ -158,6 +190,9 @@ public sealed record ProbeReport
     public PgBouncerStatus? PgBouncer { get; init; }
 
     public EtcdStatus? Etcd { get; init; }
+
+    /// <summary>The backup repository (null when the probe is not told where it is, e.g. the CLI).</summary>
+    public BackupStatus? Backup { get; init; }
 
     public required ClusterSettings Settings { get; init; }
 

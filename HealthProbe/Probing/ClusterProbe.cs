@@ -21,6 +21,7 @@ public sealed class ClusterProbe : IAsyncDisposable
     private readonly PostgresInspector _postgres;
     private readonly EtcdInspector _etcd;
     private readonly PgBouncerInspector? _pgbouncer;
+    private readonly BackupInspector? _backup;
     private readonly TimeProvider _time;
     private readonly string?[] _names;
     private int _preferred;
@@ -48,6 +49,8 @@ public sealed class ClusterProbe : IAsyncDisposable
         _postgres = new PostgresInspector(targets.RequestTimeout);
         _etcd = new EtcdInspector(http, targets.RequestTimeout);
         _pgbouncer = targets.PgBouncerMetrics is { } metrics ? new PgBouncerInspector(http, metrics, targets.RequestTimeout) : null;
+        // pgbackrest info takes longer than a SQL round trip: its own, longer timeout.
+        _backup = targets.Backup is { } backup ? new BackupInspector(backup, TimeSpan.FromSeconds(10)) : null;
         _time = time ?? TimeProvider.System;
         _names = targets.Members.Select(m => m.Name).ToArray();
         _settings = targets.Settings;
@@ -104,10 +107,13 @@ public sealed class ClusterProbe : IAsyncDisposable
         var error = ClassifyError(endpoints, nodes, sql.Concat(fallbackSql.Values), cluster);
         var etcd = await etcdTask.ConfigureAwait(false);
         var pgbouncer = await pgbouncerTask.ConfigureAwait(false);
+        var leaders = members.Where(m => m.IsLeader && m.Reachable).ToList();
+        var backup = _backup is null ? null
+            : await _backup.InspectAsync(leaders.Count == 1 ? leaders[0].Name : null, _time.GetUtcNow(), ct).ConfigureAwait(false);
 
         return VerdictRules.Evaluate(_time.GetUtcNow(), members, _settings, _thresholds, etcd, pgbouncer,
             cluster.Value?.Scope ?? nodes.Select(n => n.Value?.Scope).FirstOrDefault(s => s is not null),
-            error, Stopwatch.GetElapsedTime(started).TotalSeconds, cluster.Value?.Paused ?? false);
+            error, Stopwatch.GetElapsedTime(started).TotalSeconds, cluster.Value?.Paused ?? false, backup);
     }
 
     private async Task<EtcdStatus?> InspectEtcdAsync(CancellationToken ct) =>
@@ -256,6 +262,7 @@ public sealed class ClusterProbe : IAsyncDisposable
                 LagSeconds = lagSeconds is < 0 ? 0 : lagSeconds,
                 Standbys = isLeader ? leaderStandbys ?? [] : [],
                 Slots = isLeader ? view?.Slots ?? [] : [],
+                Archive = isLeader ? view?.Archive : null,
                 Error = nodeAttempt.Error?.Message ?? sqlAttempt.Error?.Message
                         ?? (index is null && !reachable ? $"Patroni reports it {dcs?.State ?? "absent"}" : null),
             });

@@ -15,7 +15,8 @@ public sealed record SqlView(
     bool ReceivedEqualsReplayed,
     string? ApplicationName,
     IReadOnlyList<StandbyStatus> Standbys,
-    IReadOnlyList<SlotStatus> Slots);
+    IReadOnlyList<SlotStatus> Slots,
+    ArchiveStatus? Archive = null);
 
 /// <summary>
 /// Asks a member's PostgreSQL for its replication state in one batch: recovery state and LSNs, its standbys
@@ -52,6 +53,12 @@ public sealed class PostgresInspector(TimeSpan timeout) : IAsyncDisposable
         FROM pg_replication_slots
         """;
 
+    // Only a primary archives (archive_mode on): no row on a replica.
+    private const string ArchiverSql = """
+        SELECT archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal, last_failed_time
+        FROM pg_stat_archiver WHERE NOT pg_is_in_recovery()
+        """;
+
     private readonly ConcurrentDictionary<string, NpgsqlDataSource> _sources = new();
 
     public async Task<SqlView> InspectAsync(string connectionString, CancellationToken ct, NpgsqlDataSource? dataSource = null)
@@ -64,7 +71,7 @@ public sealed class PostgresInspector(TimeSpan timeout) : IAsyncDisposable
             await using var connection = await source.OpenConnectionAsync(timeoutCts.Token).ConfigureAwait(false);
             await using var batch = new NpgsqlBatch(connection)
             {
-                BatchCommands = { new(StatusSql), new(StandbysSql), new(SlotsSql) },
+                BatchCommands = { new(StatusSql), new(StandbysSql), new(SlotsSql), new(ArchiverSql) },
             };
             await using var reader = await batch.ExecuteReaderAsync(timeoutCts.Token).ConfigureAwait(false);
             await reader.ReadAsync(timeoutCts.Token).ConfigureAwait(false);
@@ -95,8 +102,16 @@ public sealed class PostgresInspector(TimeSpan timeout) : IAsyncDisposable
                 slots.Add(new SlotStatus(reader.GetString(0), reader.IsDBNull(1) ? "?" : reader.GetString(1), reader.GetBoolean(2), NullableLong(reader, 3)));
             }
 
+            await reader.NextResultAsync(timeoutCts.Token).ConfigureAwait(false);
+            ArchiveStatus? archive = null;
+            if (await reader.ReadAsync(timeoutCts.Token).ConfigureAwait(false))
+            {
+                DateTimeOffset? Time(int i) => reader.IsDBNull(i) ? null : reader.GetFieldValue<DateTimeOffset>(i);
+                archive = new ArchiveStatus(reader.GetInt64(0), Text(1), Time(2), reader.GetInt64(3), Text(4), Time(5));
+            }
+
             return new SqlView(status.InRecovery, status.Current, status.Receive, status.Replay, status.Paused, status.Age, status.Same,
-                status.AppName, standbys, slots);
+                status.AppName, standbys, slots, archive);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

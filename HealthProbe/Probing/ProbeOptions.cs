@@ -17,6 +17,9 @@ public sealed record ProbeThresholds
     /// </summary>
     public double LagBytesWarningFraction { get; init; } = 0.5;
 
+    /// <summary>No backup at all for this long (a new stack's first one runs at start) makes the cluster Degraded.</summary>
+    public TimeSpan NoBackupGrace { get; init; } = TimeSpan.FromMinutes(3);
+
     /// <summary>A PgBouncer client waiting this long for a server connection makes the cluster Degraded.</summary>
     public TimeSpan PoolWaitWarning { get; init; } = TimeSpan.FromSeconds(1);
 }
@@ -45,6 +48,9 @@ public sealed record ProbeTargets
 
     /// <summary>etcd members' read-only metrics URLs (<c>/health</c>) by name, or empty to skip etcd.</summary>
     public IReadOnlyList<(string Name, Uri Url)> Etcd { get; init; } = [];
+
+    /// <summary>The backup repository to read on the leader, or null to skip backups (the CLI).</summary>
+    public BackupTarget? Backup { get; init; }
 
     /// <summary>Used until Patroni's <c>/config</c> answers.</summary>
     public ClusterSettings Settings { get; init; } = ClusterSettings.Default;

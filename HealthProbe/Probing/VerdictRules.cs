@@ -21,7 +21,8 @@ public static class VerdictRules
         string? scope = null,
         string? error = null,
         double durationSeconds = 0,
-        bool maintenanceMode = false)
+        bool maintenanceMode = false,
+        BackupStatus? backup = null)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(settings);
@@ -82,6 +83,16 @@ public static class VerdictRules
             checks.Add(CheckPgBouncer(pgbouncer, thresholds));
         }
 
+        if (leader?.Archive is { } archive)
+        {
+            checks.Add(CheckArchive(leader.Name, archive));
+        }
+
+        if (backup is not null)
+        {
+            checks.Add(CheckBackup(backup, at, thresholds));
+        }
+
         var worst = checks.Count == 0 ? Severity.Ok : checks.Max(c => c.Severity);
         return new ProbeReport
         {
@@ -95,6 +106,7 @@ public static class VerdictRules
             FailoverReadiness = readiness,
             PgBouncer = pgbouncer,
             Etcd = etcd,
+            Backup = backup,
             Settings = settings,
             Checks = checks,
             Error = error,
@@ -120,6 +132,56 @@ public static class VerdictRules
         static string Describe(IEnumerable<EtcdMemberStatus> members) =>
             string.Join(", ", members.Select(m => m.Error is null ? m.Name : $"{m.Name}: {m.Error}"));
     }
+
+    /// <summary>WAL archiving on the leader: Degraded while its last attempt failed (the WAL piles up in pg_wal, PITR stops there).</summary>
+    private static Check CheckArchive(string leader, ArchiveStatus archive)
+    {
+        if (archive.Failing)
+        {
+            var since = archive.LastArchivedAt is { } ok ? $"; last success {ok.ToUniversalTime():HH:mm:ss} UTC ({archive.LastArchivedWal})" : "; nothing archived yet";
+            return new("archive", Severity.Warning,
+                $"WAL archiving fails on {leader}: {archive.LastFailedWal} failed at {archive.LastFailedAt!.Value.ToUniversalTime():HH:mm:ss} UTC ({archive.FailedCount} failures){since}");
+        }
+
+        return new("archive", Severity.Ok, archive.LastArchivedWal is { } wal
+            ? $"WAL archiving works on {leader}: {archive.ArchivedCount} archived, last {wal}"
+            : $"WAL archiving on {leader}: nothing to archive yet");
+    }
+
+    /// <summary>The backup repository: Degraded when unreadable, empty past the grace, or its newest backup older than twice the schedule.</summary>
+    private static Check CheckBackup(BackupStatus backup, DateTimeOffset at, ProbeThresholds thresholds)
+    {
+        if (backup.Error is { } error)
+        {
+            return new("backup", Severity.Warning, $"backup repository: {error}");
+        }
+
+        if (backup.LastCompletedAt is not { } completed)
+        {
+            var empty = backup.NoBackupSince is { } since ? at - since : TimeSpan.Zero;
+            return empty >= thresholds.NoBackupGrace
+                ? new("backup", Severity.Warning, $"the backup repository holds no backup ({Duration(empty)} since the probe first looked): take one with \"Backup now\"")
+                : new("backup", Severity.Ok, "no backup yet: the first one runs at start");
+        }
+
+        var age = at - completed;
+        if (backup.Schedule is { } schedule && age > 2 * schedule)
+        {
+            return new("backup", Severity.Warning,
+                $"the newest backup {backup.LastLabel} is {Duration(age)} old; HaStack:BackupSchedule (every {Duration(schedule)}) allows {Duration(2 * schedule)}");
+        }
+
+        return new("backup", Severity.Ok, $"newest backup {backup.LastLabel} ({backup.LastType}, {Bytes(backup.LastSizeBytes)}), {Duration(age)} old");
+    }
+
+    /// <summary>A backup's age or a schedule in words: <c>45 s</c>, <c>12 min</c>, <c>2 h 5 min</c>, <c>3 d 4 h</c>.</summary>
+    public static string Duration(TimeSpan span) => span switch
+    {
+        { TotalMinutes: < 1 } => $"{(int)span.TotalSeconds} s",
+        { TotalHours: < 1 } => $"{(int)span.TotalMinutes} min",
+        { TotalDays: < 1 } => span.Minutes == 0 ? $"{(int)span.TotalHours} h" : $"{(int)span.TotalHours} h {span.Minutes} min",
+        _ => span.Hours == 0 ? $"{(int)span.TotalDays} d" : $"{(int)span.TotalDays} d {span.Hours} h",
+    };
 
     private static Check CheckPgBouncer(PgBouncerStatus pgbouncer, ProbeThresholds thresholds)
     {

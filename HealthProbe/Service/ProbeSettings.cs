@@ -48,6 +48,7 @@ public sealed record ProbeSettings(ProbeTargets Targets, ProbeThresholds Thresho
             PgBouncerMetrics = section["PgBouncerMetricsUrl"] is { Length: > 0 } metricsUrl ? new Uri(metricsUrl)
                 : section["PgBouncer"] is { Length: > 0 } pgbouncer ? new Uri($"http://_metrics.{pgbouncer}/metrics") : null,
             Etcd = List(section["Etcd"]).Select(n => (n, Slash(section[$"EtcdUrls:{n}"] ?? $"http://_metrics.{n}"))).ToList(),
+            Backup = BackupTargetFrom(section.GetSection("Backup")),
             Settings = settings,
             RequestTimeout = Seconds(section, "RequestTimeoutSeconds", 2),
         };
@@ -59,6 +60,22 @@ public sealed record ProbeSettings(ProbeTargets Targets, ProbeThresholds Thresho
                 LagCritical = Seconds(section, "LagCriticalSeconds", thresholds.LagCritical.TotalSeconds),
             },
             Seconds(section, "IntervalSeconds", 1));
+    }
+
+    /// <summary>
+    /// <c>HealthProbe:Backup:Stanza</c>, <c>ScheduleSeconds</c> (absent: no schedule) and <c>Containers:pg-1</c> = its
+    /// container; null without a stanza.
+    /// </summary>
+    private static BackupTarget? BackupTargetFrom(IConfigurationSection backup)
+    {
+        if (backup["Stanza"] is not { Length: > 0 } stanza)
+        {
+            return null;
+        }
+
+        var containers = backup.GetSection("Containers").GetChildren().Where(c => c.Value is { Length: > 0 }).ToDictionary(c => c.Key, c => c.Value!);
+        TimeSpan? schedule = backup["ScheduleSeconds"] is { Length: > 0 } ? Seconds(backup, "ScheduleSeconds", 3600) : null;
+        return new BackupTarget(containers, stanza, schedule);
     }
 
     private static List<string> List(string? value) =>

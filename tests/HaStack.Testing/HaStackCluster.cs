@@ -86,6 +86,8 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
         {
             _app = null;
             using var cts = new CancellationTokenSource(Timeouts.Shutdown);
+            var repository = app.Services.GetRequiredService<DistributedApplicationModel>().Resources
+                .OfType<HaStack.AppHost.Backup.BackupRepositoryResource>().SingleOrDefault();
             try
             {
                 await app.StopAsync(cts.Token);
@@ -95,6 +97,11 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
                 await app.DisposeAsync();
                 LogFile.Dispose();
                 _http.Dispose();
+                if (repository is { Persistent: false })
+                {
+                    // The AppHost removes it once the nodes are gone; this makes sure, also after a failed start.
+                    await Docker.TryRunAsync("volume", "rm", "-f", repository.VolumeName);
+                }
             }
         }
     }
@@ -122,6 +129,14 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
 
     /// <summary>etcd member name → host-side URL of its read-only metrics port (<c>/health</c>, <c>/metrics</c>).</summary>
     public IReadOnlyDictionary<string, Uri> EtcdMetricsUrls => EtcdContainers.Keys.ToDictionary(m => m, m => GetEndpoint(m, "metrics"));
+
+    /// <summary>The stack's pgBackRest repository resource (its volume, stanza and schedule).</summary>
+    public HaStack.AppHost.Backup.BackupRepositoryResource BackupRepository =>
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Backup.BackupRepositoryResource>().Single();
+
+    /// <summary>Runs a command on a node's container (as its postgres user unless <paramref name="user"/> is given); its stdout.</summary>
+    public Task<string> ExecAsync(string node, string[] command, string? user = null) =>
+        Docker.RunAsync([.. (string[])["exec"], .. user is null ? (string[])[] : ["-u", user], Containers[node], .. command]);
 
     /// <summary>PgBouncer's container, as the AppHost named it (its admin console runs there: <c>/etc/pgbouncer/console.sh</c>).</summary>
     public string PgBouncerContainer =>
