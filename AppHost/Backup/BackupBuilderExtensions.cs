@@ -56,11 +56,14 @@ public static class BackupBuilderExtensions
 
         BackupScheduler? scheduler = null;
         // The volume exists, labelled, before any node mounts it; a non-persistent one goes when the AppHost stops.
-        builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
+        if (!builder.ExecutionContext.IsPublishMode)
         {
-            BackupVolumes.Prepare(repository.Resource, options.Name);
-            return Task.CompletedTask;
-        });
+            builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
+            {
+                BackupVolumes.Prepare(repository.Resource, options.Name);
+                return Task.CompletedTask;
+            });
+        }
         builder.Eventing.Subscribe<InitializeResourceEvent>(repository.Resource, (e, ct) =>
         {
             var started = ActivatorUtilities.CreateInstance<BackupScheduler>(e.Services, repository.Resource, cluster.Resource);

@@ -7,7 +7,10 @@ namespace HaStack.Tests.Integration;
 /// <summary>A stack with one etcd member (backups need no quorum to lose): the source of the restore test.</summary>
 public sealed class BackupCluster : HaStackCluster
 {
-    protected override IEnumerable<string> Arguments => ["--HaStack:EtcdMembers=1"];
+    /// <summary>A name of its own: a restore from it never finds a developer's "hastack" repository.</summary>
+    public const string Name = "backuptest";
+
+    protected override IEnumerable<string> Arguments => [$"--HaStack:Name={Name}", "--HaStack:EtcdMembers=1"];
 }
 
 /// <summary>A second stack, bootstrapped from <see cref="BackupCluster"/>'s repository by point-in-time recovery.</summary>
@@ -31,7 +34,7 @@ public sealed class RestoredCluster(string source, DateTimeOffset time) : HaStac
 /// </summary>
 public class BackupTests(BackupCluster cluster) : IClassFixture<BackupCluster>
 {
-    private const string Stanza = "hastack";
+    private const string Stanza = BackupCluster.Name;
 
     [Fact]
     public async Task TheLeaderArchivesAndAFullBackupExistsAfterStart()
@@ -104,6 +107,24 @@ public class BackupTests(BackupCluster cluster) : IClassFixture<BackupCluster>
     }
 
     [Fact]
+    public async Task AReinitialisedReplicaIsRestoredFromTheRepositoryAndStreamsAgain()
+    {
+        await WaitForFirstBackupAsync();
+        var leader = await LeaderAsync();
+        var replica = cluster.NodeNames.Single(n => n != leader);
+        var since = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+
+        // What a failed pg_rewind leads to as well: Patroni wipes the data directory and runs create_replica_methods.
+        await cluster.ExecAsync(replica, ["patronictl", "-c", "/tmp/patroni.yml", "reinit", Stanza, replica, "--force"]);
+        await Wait.UntilAsync($"{replica} is recreated from the repository and streams", Timeouts.Rejoin, async ct =>
+        {
+            var (_, stdout, stderr) = await Docker.TryRunAsync("logs", "--since", since, cluster.Containers[replica]);
+            return (stdout + stderr).Contains("replica has been created using pgbackrest", StringComparison.Ordinal)
+                   && await cluster.StreamingReplicaCountAsync(ct) == cluster.NodeNames.Count - 1;
+        }, TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
     public async Task AnUnwritableRepositoryTurnsTheProbeDegradedWithTheReason()
     {
         await WaitForFirstBackupAsync();
@@ -127,10 +148,13 @@ public class BackupTests(BackupCluster cluster) : IClassFixture<BackupCluster>
             await cluster.ExecAsync(leader, ["chmod", "-R", "u+w", $"/var/lib/pgbackrest/archive/{Stanza}"], user: "root");
         }
 
-        // Repaired: PostgreSQL retries the failed segment (after up to 60 s), the backlog goes out and the verdict is
-        // Healthy again.
-        var segment = await SwitchWalAsync(leader);
-        await WaitUntilArchivedAsync(leader, segment, Timeouts.Scaled(180));
+        // Repaired: PostgreSQL retries the failed segment (after up to 60 s); new segments keep it busy until an
+        // archive succeeds after the last failure, and the verdict is Healthy again.
+        await Wait.UntilAsync($"archiving works again on {leader}", Timeouts.Scaled(180), async _ =>
+        {
+            await SwitchWalAsync(leader);
+            return (await PsqlAsync(leader, "SELECT last_archived_time > last_failed_time FROM pg_stat_archiver")).Trim() == "t";
+        }, TimeSpan.FromSeconds(5));
         await Wait.UntilAsync("the probe is Healthy again", Timeouts.Scaled(60), async ct =>
         {
             using var status = await StatusAsync(ct);
@@ -190,8 +214,8 @@ public class BackupTests(BackupCluster cluster) : IClassFixture<BackupCluster>
         await WaitForFirstBackupAsync();
         foreach (var (time, expected) in new[]
                  {
-                     (DateTimeOffset.UtcNow.AddHours(-1), "before the first backup of 'hastack'"),
-                     (DateTimeOffset.UtcNow.AddHours(1), "after the newest WAL 'hastack' has archived"),
+                     (DateTimeOffset.UtcNow.AddHours(-1), $"before the first backup of '{Stanza}'"),
+                     (DateTimeOffset.UtcNow.AddHours(1), $"after the newest WAL '{Stanza}' has archived"),
                  })
         {
             var result = await CommandRunner.RunAsync("dotnet",
@@ -231,9 +255,13 @@ public class BackupTests(BackupCluster cluster) : IClassFixture<BackupCluster>
 
     private Task<string> PsqlAsync(string node, string sql) => cluster.ExecAsync(node, ["psql", "-Atc", sql]);
 
-    /// <summary>Writes a little, switches to a new WAL segment and returns the name of the one just completed.</summary>
+    /// <summary>
+    /// Commits a transaction (WAL in the current segment, so the switch is never a no-op), switches to a new WAL
+    /// segment and returns the name of the one just completed.
+    /// </summary>
     private async Task<string> SwitchWalAsync(string node) =>
-        (await PsqlAsync(node, "SELECT pg_walfile_name(pg_switch_wal()) FROM (SELECT txid_current()) x")).Trim();
+        (await cluster.ExecAsync(node, ["psql", "-Atq", "-c", "SELECT txid_current()", "-c", "SELECT pg_walfile_name(pg_switch_wal())"]))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
 
     private async Task WaitUntilArchivedAsync(string node, string segment, TimeSpan? timeout = null) =>
         await Wait.UntilAsync($"{segment} is archived on {node}", timeout ?? Timeouts.Scaled(90), async _ =>

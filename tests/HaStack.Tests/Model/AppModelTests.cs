@@ -165,6 +165,13 @@ public class AppModelTests
     [InlineData("BaseImage", "debian:bookworm-slim", "HaStack:BaseImage is 'debian:bookworm-slim'; allowed: an image name containing {release}")]
     [InlineData("Grafana", "yes", "HaStack:Grafana is 'yes'; allowed: true or false.")]
     [InlineData("FencedFailover", "maybe", "HaStack:FencedFailover is 'maybe'; allowed: on, off.")]
+    [InlineData("BackupSchedule", "hourly", "HaStack:BackupSchedule is 'hourly'; allowed: an interval of minutes, hours or days from 1m to 31d (e.g. 30m, 6h, 1d), or off.")]
+    [InlineData("BackupSchedule", "0m", "HaStack:BackupSchedule is '0m'; allowed:")]
+    [InlineData("BackupSchedule", "40d", "HaStack:BackupSchedule is '40d'; allowed:")]
+    [InlineData("RestoreFrom", "source; rm -rf /", "HaStack:RestoreFrom is 'source; rm -rf /'; allowed: the name of another stack")]
+    [InlineData("RestoreFrom", "hastack", "HaStack:RestoreFrom is 'hastack', this stack's own name; a restore goes into a new stack")]
+    [InlineData("RestoreFrom", "other", "HaStack:RestoreFrom needs HaStack:RestoreTime")]
+    [InlineData("RestoreTime", "2026-12-02T12:00:00Z", "HaStack:RestoreTime is set without HaStack:RestoreFrom")]
     public void InvalidSettingIsRejectedWithItsNameAndWhatIsAllowed(string key, string value, string message)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([new($"HaStack:{key}", value)]).Build();
@@ -172,6 +179,44 @@ public class AppModelTests
         var error = Assert.Throws<HaStackConfigurationException>(() => HaStackOptions.Load(configuration));
 
         Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("2026-12-02T12:34:56", "an ISO 8601 time with its offset")]
+    [InlineData("yesterday", "an ISO 8601 time with its offset")]
+    public void ARestoreTimeWithoutAnOffsetOrNotATimeIsRejected(string time, string message)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(
+            [new("HaStack:Name", "restored"), new("HaStack:RestoreFrom", "hastack"), new("HaStack:RestoreTime", time)]).Build();
+
+        var error = Assert.Throws<HaStackConfigurationException>(() => HaStackOptions.Load(configuration));
+
+        Assert.Contains($"HaStack:RestoreTime is '{time}'; allowed: {message}", error.Message);
+    }
+
+    [Theory]
+    [InlineData(null, 3600.0)]
+    [InlineData("30m", 1800.0)]
+    [InlineData("6h", 21600.0)]
+    [InlineData("1d", 86400.0)]
+    [InlineData("off", null)]
+    public void TheBackupScheduleIsAnIntervalOrOff(string? value, double? seconds)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(value is null ? [] : [new("HaStack:BackupSchedule", value)]).Build();
+
+        Assert.Equal(seconds, HaStackOptions.Load(configuration).BackupSchedule?.TotalSeconds);
+    }
+
+    [Fact]
+    public void ARestoreNamesItsSourceAndTheTimeInUtc()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(
+            [new("HaStack:Name", "restored"), new("HaStack:RestoreFrom", "hastack"), new("HaStack:RestoreTime", "2026-12-02T13:34:56.5+01:00")]).Build();
+
+        var options = HaStackOptions.Load(configuration);
+
+        Assert.Equal("hastack", options.RestoreFrom);
+        Assert.Equal(new DateTimeOffset(2026, 12, 2, 12, 34, 56, 500, TimeSpan.Zero), options.RestoreTime);
     }
 
     [Fact]

@@ -175,4 +175,99 @@ public class VerdictRulesTests
         Assert.Equal(Verdict.Unhealthy, report.Verdict);
         Assert.Equal("http://127.0.0.1:1/: Connection refused", report.Error);
     }
+
+    private static ProbeReport EvaluateWithBackup(MemberStatus leader, BackupStatus? backup) =>
+        VerdictRules.Evaluate(s_at, [leader, Replica()], s_sync, new ProbeThresholds(), backup: backup);
+
+    private static BackupStatus Backup(TimeSpan age, TimeSpan? schedule) =>
+        new(3, "20261202-120000F_20261202-130000I", "incr", s_at - age, 1_048_576, 2.5, schedule, null, s_at, null);
+
+    [Fact]
+    public void ALeaderWhoseLastArchiveAttemptFailedIsDegradedWithTheSegment()
+    {
+        var archive = new ArchiveStatus(12, "00000001000000000000000B", s_at.AddMinutes(-5), 4, "00000001000000000000000C", s_at.AddSeconds(-10));
+
+        var report = EvaluateWithBackup(Leader() with { Archive = archive }, null);
+
+        Assert.Equal(Verdict.Degraded, report.Verdict);
+        Assert.Contains(report.Reasons, r => r.StartsWith("WAL archiving fails on pg-1: 00000001000000000000000C failed at", StringComparison.Ordinal)
+                                             && r.Contains("(4 failures); last success", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AFailureOlderThanTheLastArchivedSegmentIsHistoryNotAFault()
+    {
+        var archive = new ArchiveStatus(12, "00000001000000000000000D", s_at.AddSeconds(-1), 4, "00000001000000000000000C", s_at.AddMinutes(-1));
+
+        Assert.Equal(Verdict.Healthy, EvaluateWithBackup(Leader() with { Archive = archive }, Backup(TimeSpan.FromMinutes(5), TimeSpan.FromHours(1))).Verdict);
+    }
+
+    [Theory]
+    [InlineData(119, Verdict.Healthy)]
+    [InlineData(121, Verdict.Degraded)]
+    public void ABackupOlderThanTwiceTheScheduleIsDegraded(int ageMinutes, Verdict expected)
+    {
+        var report = EvaluateWithBackup(Leader(), Backup(TimeSpan.FromMinutes(ageMinutes), TimeSpan.FromHours(1)));
+
+        Assert.Equal(expected, report.Verdict);
+        if (expected == Verdict.Degraded)
+        {
+            Assert.Contains("the newest backup 20261202-120000F_20261202-130000I is 2 h 1 min old; HaStack:BackupSchedule (every 1 h) allows 2 h", report.Reasons);
+        }
+    }
+
+    [Fact]
+    public void WithoutAScheduleABackupNeverAgesIntoAFinding() =>
+        Assert.Equal(Verdict.Healthy, EvaluateWithBackup(Leader(), Backup(TimeSpan.FromDays(30), null)).Verdict);
+
+    [Fact]
+    public void AnEmptyRepositoryIsFineAtStartAndDegradedAfterTheGrace()
+    {
+        BackupStatus Empty(TimeSpan since) => new(0, null, null, null, null, null, TimeSpan.FromHours(1), s_at - since, s_at, null);
+
+        Assert.Equal(Verdict.Healthy, EvaluateWithBackup(Leader(), Empty(TimeSpan.FromMinutes(1))).Verdict);
+        var late = EvaluateWithBackup(Leader(), Empty(TimeSpan.FromMinutes(4)));
+        Assert.Equal(Verdict.Degraded, late.Verdict);
+        Assert.Contains(late.Reasons, r => r.StartsWith("the backup repository holds no backup (4 min", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AnUnreadableRepositoryIsDegradedWithPgBackRestsWords()
+    {
+        var report = EvaluateWithBackup(Leader(), new BackupStatus(0, null, null, null, null, null, null, null, s_at, "the repository reports: missing stanza path"));
+
+        Assert.Equal(Verdict.Degraded, report.Verdict);
+        Assert.Contains("backup repository: the repository reports: missing stanza path", report.Reasons);
+    }
+
+    [Fact]
+    public void PgBackRestInfoJsonGivesTheNewestBackup()
+    {
+        const string json = """
+            [{"name":"hastack","status":{"code":0,"message":"ok"},"backup":[
+              {"label":"20261202-124246F","type":"full","timestamp":{"start":1796215366,"stop":1796215369},"info":{"size":31000000,"repository":{"size":6000000,"delta":5900000}}},
+              {"label":"20261202-124246F_20261202-134246I","type":"incr","timestamp":{"start":1796218966,"stop":1796218968},"info":{"size":31000000,"repository":{"size":200000,"delta":180000}}}]}]
+            """;
+        DateTimeOffset? since = s_at;
+
+        var status = BackupInspector.Parse(json, TimeSpan.FromHours(1), s_at, ref since);
+
+        Assert.Equal((2, "20261202-124246F_20261202-134246I", "incr", 180_000L, 2.0), (status.Count, status.LastLabel, status.LastType, status.LastSizeBytes.GetValueOrDefault(), status.LastDurationSeconds.GetValueOrDefault()));
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1796218968), status.LastCompletedAt);
+        Assert.Null(since);
+        Assert.Null(status.Error);
+    }
+
+    [Fact]
+    public void PgBackRestInfoWithoutBackupsOrWithAMissingStanzaIsToldApart()
+    {
+        DateTimeOffset? since = null;
+        var empty = BackupInspector.Parse("""[{"name":"hastack","status":{"code":2,"message":"no valid backups"},"backup":[]}]""", null, s_at, ref since);
+        Assert.Equal((0, (string?)null), (empty.Count, empty.Error));
+        Assert.Equal(s_at, since);
+
+        var missing = BackupInspector.Parse("""[{"name":"hastack","status":{"code":1,"message":"missing stanza path"},"backup":[]}]""", null, s_at, ref since);
+        Assert.Equal("the repository reports: missing stanza path", missing.Error);
+        Assert.Contains("unreadable answer", BackupInspector.Parse("not json", null, s_at, ref since).Error);
+    }
 }
