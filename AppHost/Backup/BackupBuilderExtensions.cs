@@ -50,7 +50,8 @@ public static class BackupBuilderExtensions
             {
                 node.WithVolume(sourceVolume, BackupRepositoryResource.SourceMountPath, isReadOnly: true)
                     .WithEnvironment("HASTACK_RESTORE_FROM", options.RestoreFrom!)
-                    .WithEnvironment("HASTACK_RESTORE_TIME", RestoreSource.RecoveryTargetTime(options.RestoreTime!.Value));
+                    .WithEnvironment("HASTACK_RESTORE_TIME", RestoreSource.RecoveryTargetTime(options.RestoreTime!.Value))
+                    .WithEnvironment("HASTACK_RESTORE_EPOCH", (options.RestoreTime!.Value.ToUnixTimeMilliseconds() / 1000.0).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
             }
         }
 

@@ -63,13 +63,17 @@ r0=$(date +%s%N)
    --HaStack:Grafana=false --HaStack:Persistent=false --HaStack:Timing=fast --HaStack:Name=restorebench \
    --HaStack:RestoreFrom=$stanza --HaStack:RestoreTime="$target") >"$rlog" 2>&1 &
 restore_pid=$!
+deadline=$(( $(date +%s) + 600 ))
 until grep -q "HaStack is ready" "$rlog"; do
-  kill -0 "$restore_pid" 2>/dev/null || { echo "the restore stack stopped; log: $rlog" >&2; tail -20 "$rlog" >&2; break; }
+  kill -0 "$restore_pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ] || { echo "the restore stack did not become ready; log: $rlog" >&2; tail -20 "$rlog" >&2; break; }
   sleep 0.2
 done
 r1=$(date +%s%N)
-restore_c=$(docker ps --format '{{.Names}}' | grep -E '^restorebench-[0-9a-f]{8}-pg-' | while read -r c; do
-  docker logs "$c" 2>&1 | grep -q "restore command begin" && echo "$c"; done | head -1)
+restore_c=""
+for c in $(docker ps --format '{{.Names}}' | grep -E '^restorebench-[0-9a-f]{8}-pg-'); do
+  if [ "$(docker logs "$c" 2>&1 | grep -c "restore command begin" || true)" -gt 0 ]; then restore_c=$c; break; fi
+done
+echo "full: ${full[*]}; incr: ${incr[*]}; tps $tps; ready $(echo "scale=1; ($r1 - $r0) / 1000000000" | bc) s; restored by $restore_c" >&2
 phases=$(docker logs "$restore_c" 2>&1 | python3 -c '
 import sys, re, datetime
 t = {}
@@ -78,8 +82,9 @@ for line in sys.stdin:
     if not m: continue
     ts = datetime.datetime.strptime(m.group(1).replace(",", ".")[:23], "%Y-%m-%d %H:%M:%S.%f")
     for key, pat in (("begin", "restore command begin"), ("end", "restore command end"), ("promoted", "archive recovery complete")):
+        # the first match of each: the restore bootstrap, not a later archive-get
         if pat in line and key not in t: t[key] = ts
-print("%.1f %.1f" % ((t["end"] - t["begin"]).total_seconds(), (t["promoted"] - t["begin"]).total_seconds()))')
+print("%.1f %.1f" % ((t["end"] - t["begin"]).total_seconds(), (t["promoted"] - t["begin"]).total_seconds()))' || echo "? ?")
 rows=$(docker exec "$restore_c" psql -d app -Atqc "SELECT count(*) FROM pgbench_accounts" 2>/dev/null || echo "?")
 pkill -TERM -P "$restore_pid" 2>/dev/null || true; kill -TERM "$restore_pid" 2>/dev/null || true; wait "$restore_pid" 2>/dev/null || true
 
