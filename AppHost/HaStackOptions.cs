@@ -51,6 +51,23 @@ public enum FencedFailover
     Off,
 }
 
+/// <summary>Which connections use TLS (certificates from the stack's own CA, see <see cref="Tls.StackCertificateAuthority"/>).</summary>
+public enum TlsMode
+{
+    /// <summary>Plaintext everywhere (for comparison benchmarks).</summary>
+    Off,
+
+    /// <summary>
+    /// TLS offered everywhere and verified by every HaStack client: PostgreSQL <c>ssl=on</c>, replication and
+    /// pg_rewind with <c>verify-full</c>, PgBouncer to clients and servers, Patroni REST and etcd over HTTPS.
+    /// Plaintext clients are still accepted.
+    /// </summary>
+    On,
+
+    /// <summary>Like <see cref="On"/>, and plaintext clients are refused (<c>hostssl</c> only, PgBouncer requires TLS).</summary>
+    Required,
+}
+
 /// <summary>
 /// The <c>HaStack:</c> configuration section, e.g. <c>dotnet run --project AppHost -- --HaStack:Replicas=2</c>.
 /// </summary>
@@ -115,6 +132,9 @@ public sealed class HaStackOptions
     /// <summary>The point in time to recover to (ISO 8601 with an offset, e.g. <c>2026-12-02T12:34:56Z</c>); required with <see cref="RestoreFrom"/>.</summary>
     public DateTimeOffset? RestoreTime { get; init; }
 
+    /// <summary>TLS on every connection: <c>off</c>, <c>on</c> (default) or <c>required</c>.</summary>
+    public TlsMode Tls { get; init; } = TlsMode.On;
+
     public int NodeCount => Replicas + 1;
 
     public PostgresPlatform Platform => PostgresPlatform.For(PostgresVersion);
@@ -153,6 +173,7 @@ public sealed class HaStackOptions
             BackupSchedule = ReadSchedule(section, defaults.BackupSchedule, errors),
             RestoreFrom = section[nameof(RestoreFrom)] is { Length: > 0 } from ? from : null,
             RestoreTime = ReadTime(section, nameof(RestoreTime), errors),
+            Tls = ReadEnum(section, nameof(Tls), defaults.Tls, errors),
         };
 
         if (options.RestoreFrom is { } source)

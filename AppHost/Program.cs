@@ -1,5 +1,6 @@
 using HaStack.AppHost;
 using HaStack.AppHost.Routing;
+using HaStack.AppHost.Tls;
 using Microsoft.Extensions.DependencyInjection;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -17,16 +18,28 @@ catch (HaStackConfigurationException ex)
 }
 
 var secrets = builder.AddHaStackSecrets(options);
+// TLS: the stack's own CA issues every certificate (HaStack:Tls off|on|required).
+StackTls tls;
+try
+{
+    tls = builder.AddStackTls(options);
+}
+catch (HaStackConfigurationException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
 builder.Services.AddHostedService<StackReadinessReporter>();
 // Containers (Prometheus) reach the host's .NET services through the engine's gateway, not Aspire's tunnel.
 builder.DisableContainerTunnel();
 
 // Consensus: the etcd cluster holds Patroni's leader lock.
-var etcd = builder.AddEtcdCluster("etcd", options);
+var etcd = builder.AddEtcdCluster("etcd", options, tls);
 
 // Database: the Patroni cluster (its connection string is the direct multi-host one) and its nodes, each supervising
 // its own PostgreSQL.
-var cluster = builder.AddPatroniCluster("pg", options, etcd, secrets);
+var cluster = builder.AddPatroniCluster("pg", options, etcd, secrets, tls);
 
 // Backups: the leader archives WAL into the stack's pgBackRest repository; backups at start, on schedule and on
 // command. With HaStack:RestoreFrom the cluster bootstraps from another stack's repository (point-in-time recovery).
@@ -42,13 +55,13 @@ catch (HaStackConfigurationException ex)
 
 // Routing: HAProxy follows the leader by health checks; PgBouncer pools, its read-write database pointed straight at
 // the leader (etcd's leader key), its read-only one through HAProxy's replicas.
-var router = builder.AddRouter("router", cluster, options.SharedBaseImage);
-var pgbouncer = builder.AddPgBouncer("pgbouncer", router, cluster, etcd, secrets, options.SharedBaseImage);
+var router = builder.AddRouter("router", cluster, tls, options.SharedBaseImage);
+var pgbouncer = builder.AddPgBouncer("pgbouncer", router, cluster, etcd, secrets, tls, options.SharedBaseImage);
 var app = pgbouncer.AddDatabase("app", "app", secrets.App.Resource);
 var appReadOnly = pgbouncer.AddDatabase("app-ro", "app_ro", secrets.App.Resource);
 
 // Observability: Prometheus scrapes every component; Grafana shows it.
-var prometheus = builder.AddPrometheus("prometheus", cluster, etcd, options.SharedBaseImage)
+var prometheus = builder.AddPrometheus("prometheus", cluster, etcd, tls, options.SharedBaseImage)
     .WithScrapeTarget("router", router, RouterResource.StatsEndpointName)
     .WithScrapeTarget("pgbouncer", pgbouncer, PgBouncerResource.ExporterEndpointName)
     .WaitFor(pgbouncer);
@@ -58,11 +71,11 @@ if (options.Grafana)
 }
 
 // Workers: the HealthProbe judges replication health every second (dashboard health, /status, metrics).
-var probe = builder.AddHealthProbe("healthprobe", cluster, etcd, pgbouncer, secrets, options);
+var probe = builder.AddHealthProbe("healthprobe", cluster, etcd, pgbouncer, secrets, options, tls);
 prometheus.WithScrapeTarget("healthprobe", probe, MetricsEndpointExtensions.EndpointName);
 
 // Workers: on-demand failover drills, gated by the probe's verdict, started only with the control secret.
-var failoverDrill = builder.AddFailoverDrill("failoverdrill", cluster, etcd, app, secrets.DrillControl, probe);
+var failoverDrill = builder.AddFailoverDrill("failoverdrill", cluster, etcd, app, secrets.DrillControl, tls, probe);
 prometheus.WithScrapeTarget("failoverdrill", failoverDrill, MetricsEndpointExtensions.EndpointName);
 
 builder.Build().Run();

@@ -31,7 +31,9 @@ foreach (var member in settings.Targets.Members.Where(m => m is { Name: not null
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ProbeState>();
 builder.Services.AddSingleton<ProbeMetrics>();
-builder.Services.AddHttpClient(ProbeWorker.HttpClientName);
+// Patroni's REST API is HTTPS with the stack's own CA (HaStack:RootCertificate) unless HaStack:Tls is off.
+builder.Services.AddHttpClient(ProbeWorker.HttpClientName)
+    .ConfigurePrimaryHttpMessageHandler(() => StackTrust.CreateHandler(builder.Configuration[StackTrust.ConfigurationKey]));
 builder.Services.AddHostedService<ProbeWorker>();
 builder.Services.AddHealthChecks().AddCheck<ProbeHealthCheck>(ProbeHealthCheck.Name);
 

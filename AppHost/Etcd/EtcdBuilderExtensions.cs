@@ -1,5 +1,6 @@
 using HaStack.AppHost;
 using HaStack.AppHost.Etcd;
+using HaStack.AppHost.Tls;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -14,8 +15,9 @@ public static class EtcdBuilderExtensions
     /// Each member publishes only its read-only metrics port (<c>/health</c>, <c>/metrics</c>) to the host, and its
     /// client port too when <c>HaStack:PublishEtcdClient</c> asks.
     /// </summary>
-    public static IResourceBuilder<EtcdClusterResource> AddEtcdCluster(this IDistributedApplicationBuilder builder, string prefix, HaStackOptions options)
+    public static IResourceBuilder<EtcdClusterResource> AddEtcdCluster(this IDistributedApplicationBuilder builder, string prefix, HaStackOptions options, StackTls tls)
     {
+        ArgumentNullException.ThrowIfNull(tls);
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         ArgumentNullException.ThrowIfNull(options);
@@ -28,13 +30,16 @@ public static class EtcdBuilderExtensions
                 ResourceType = "EtcdCluster",
                 Properties = [new("etcd.hosts", string.Join(',', names.Select(n => $"{n}:{EtcdMemberResource.ClientPort}")))],
             });
-        var initialCluster = string.Join(',', names.Select(n => $"{n}=http://{n}:{EtcdMemberResource.PeerPort}"));
+        // Client (2379) and peer (2380) traffic over HTTPS with the stack's certificates unless HaStack:Tls is off;
+        // the metrics listener (2381: /health, /metrics, read-only) stays plain HTTP.
+        var scheme = tls.Enabled ? "https" : "http";
+        var initialCluster = string.Join(',', names.Select(n => $"{n}={scheme}://{n}:{EtcdMemberResource.PeerPort}"));
         // Container names carry a per-run suffix, as the Patroni nodes' do: unique on the engine, known to the drill.
         var runId = Guid.NewGuid().ToString("N")[..8];
 
         foreach (var name in names)
         {
-            string clientUrl = $"http://{name}:{EtcdMemberResource.ClientPort}", peerUrl = $"http://{name}:{EtcdMemberResource.PeerPort}";
+            string clientUrl = $"{scheme}://{name}:{EtcdMemberResource.ClientPort}", peerUrl = $"{scheme}://{name}:{EtcdMemberResource.PeerPort}";
             var containerName = $"{options.Name}-{runId}-{name}";
             var member = builder.AddResource(new EtcdMemberResource(name, containerName))
                 .WithParentRelationship(cluster)
@@ -45,20 +50,34 @@ public static class EtcdBuilderExtensions
                 .WithHttpEndpoint(targetPort: EtcdMemberResource.MetricsPort, name: EtcdMemberResource.MetricsEndpointName)
                 .WithEnvironment("ETCD_NAME", name)
                 .WithEnvironment("ETCD_DATA_DIR", "/var/lib/etcd/data")
-                .WithEnvironment("ETCD_LISTEN_CLIENT_URLS", "http://0.0.0.0:" + EtcdMemberResource.ClientPort)
+                .WithEnvironment("ETCD_LISTEN_CLIENT_URLS", scheme + "://0.0.0.0:" + EtcdMemberResource.ClientPort)
                 .WithEnvironment("ETCD_ADVERTISE_CLIENT_URLS", clientUrl)
                 .WithEnvironment("ETCD_LISTEN_METRICS_URLS", "http://0.0.0.0:" + EtcdMemberResource.MetricsPort)
-                .WithEnvironment("ETCD_LISTEN_PEER_URLS", "http://0.0.0.0:" + EtcdMemberResource.PeerPort)
+                .WithEnvironment("ETCD_LISTEN_PEER_URLS", scheme + "://0.0.0.0:" + EtcdMemberResource.PeerPort)
                 .WithEnvironment("ETCD_INITIAL_ADVERTISE_PEER_URLS", peerUrl)
                 .WithEnvironment("ETCD_INITIAL_CLUSTER", initialCluster)
                 .WithEnvironment("ETCD_INITIAL_CLUSTER_STATE", "new")
                 .WithEnvironment("ETCD_INITIAL_CLUSTER_TOKEN", options.Name)
                 .WithEnvironment("ETCD_LOGGER", "zap")
                 // /health answers 200 only when the member sees a leader, i.e. the cluster has quorum.
-                .WithHttpHealthCheck("/health", endpointName: EtcdMemberResource.MetricsEndpointName);
+                .WithHttpHealthCheck("/health", endpointName: EtcdMemberResource.MetricsEndpointName)
+                .WithServerCertificate(tls, name);
+            if (tls.Enabled)
+            {
+                // etcd runs as root in its container: it reads the files where Aspire put them. No client CA: that
+                // would demand client certificates; peers do present theirs.
+                const string dir = StackTls.ContainerDirectory;
+                member.WithEnvironment("ETCD_CERT_FILE", $"{dir}/server.crt")
+                    .WithEnvironment("ETCD_KEY_FILE", $"{dir}/server.key")
+                    .WithEnvironment("ETCD_PEER_CERT_FILE", $"{dir}/server.crt")
+                    .WithEnvironment("ETCD_PEER_KEY_FILE", $"{dir}/server.key")
+                    .WithEnvironment("ETCD_PEER_TRUSTED_CA_FILE", $"{dir}/ca.crt")
+                    .WithEnvironment("ETCD_PEER_CLIENT_CERT_AUTH", "true");
+            }
+
             if (options.PublishEtcdClient)
             {
-                member.WithHttpEndpoint(targetPort: EtcdMemberResource.ClientPort, name: EtcdMemberResource.ClientEndpointName);
+                member.WithEndpoint(targetPort: EtcdMemberResource.ClientPort, name: EtcdMemberResource.ClientEndpointName, scheme: scheme);
             }
 
             if (options.Persistent)

@@ -1,6 +1,7 @@
 using HaStack.AppHost.Etcd;
 using HaStack.AppHost.Observability;
 using HaStack.AppHost.Patroni;
+using HaStack.AppHost.Tls;
 
 namespace Aspire.Hosting;
 
@@ -11,8 +12,9 @@ public static class ObservabilityBuilderExtensions
     /// <c>member</c>), every etcd member, and whatever <see cref="WithScrapeTarget"/> adds.
     /// </summary>
     public static IResourceBuilder<PrometheusResource> AddPrometheus(
-        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<EtcdClusterResource> etcd, string baseImage)
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<EtcdClusterResource> etcd, StackTls tls, string baseImage)
     {
+        ArgumentNullException.ThrowIfNull(tls);
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(etcd);
@@ -27,6 +29,8 @@ public static class ObservabilityBuilderExtensions
             .WithBuildArg("BASE_IMAGE", baseImage)
             .WithHttpEndpoint(targetPort: PrometheusResource.Port, name: PrometheusResource.HttpEndpointName)
             .WithEnvironment("HASTACK_NODES", cluster.Resource.NodeNames)
+            // Patroni's /metrics over HTTPS, verified against the stack's CA.
+            .WithRootCertificate(tls)
             .WithEnvironment("HASTACK_ETCD", etcd.Resource.MemberNames)
             .WithEnvironment(context =>
             {

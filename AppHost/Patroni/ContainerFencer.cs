@@ -18,6 +18,7 @@ internal sealed class ContainerFencer(
     IReadOnlyDictionary<string, string> memberOfContainer,
     IReadOnlyList<string> etcdContainers,
     string leaderKey,
+    bool etcdTls,
     PatroniClusterResource cluster,
     ResourceNotificationService notifications,
     ILogger logger)
@@ -158,7 +159,11 @@ internal sealed class ContainerFencer(
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])["exec", "-i", etcdContainer, "etcdctl", "--endpoints=http://127.0.0.1:2379", "--command-timeout=3s", "txn"])
+        // With TLS, etcdctl verifies the member's certificate (it names 127.0.0.1 too) against the stack's CA.
+        string[] endpoint = etcdTls
+            ? ["--endpoints=https://127.0.0.1:2379", $"--cacert={Tls.StackTls.ContainerDirectory}/ca.crt"]
+            : ["--endpoints=http://127.0.0.1:2379"];
+        foreach (var argument in (string[])["exec", "-i", etcdContainer, "etcdctl", .. endpoint, "--command-timeout=3s", "txn"])
         {
             start.ArgumentList.Add(argument);
         }

@@ -2,6 +2,7 @@ using HaStack.AppHost;
 using HaStack.AppHost.Etcd;
 using HaStack.AppHost.HealthChecks;
 using HaStack.AppHost.Patroni;
+using HaStack.AppHost.Tls;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -18,8 +19,9 @@ public static class PatroniBuilderExtensions
     /// the direct multi-host one (see <see cref="PatroniClusterResource"/>); it is healthy while a primary answers.
     /// </summary>
     public static IResourceBuilder<PatroniClusterResource> AddPatroniCluster(
-        this IDistributedApplicationBuilder builder, string name, HaStackOptions options, IResourceBuilder<EtcdClusterResource> etcd, HaStackSecrets secrets)
+        this IDistributedApplicationBuilder builder, string name, HaStackOptions options, IResourceBuilder<EtcdClusterResource> etcd, HaStackSecrets secrets, StackTls tls)
     {
+        ArgumentNullException.ThrowIfNull(tls);
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(etcd);
@@ -39,6 +41,7 @@ public static class PatroniBuilderExtensions
                 Properties = [new(PatroniClusterResource.LeaderPropertyName, "")],
             });
         cluster.Resource.FencedFailover = options.FencedFailover == FencedFailover.On;
+        cluster.Resource.ConnectionTls = tls.NpgsqlSuffix;
         var primaryCheck = $"{name}-primary";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(primaryCheck,
             _ => new NpgsqlQueryHealthCheck(cluster.Resource.ConnectionStringExpression), failureStatus: null, tags: null));
@@ -48,7 +51,7 @@ public static class PatroniBuilderExtensions
         {
             var nodeName = $"{name}-{i}";
             var containerName = $"{options.Name}-{runId}-{nodeName}";
-            var node = builder.AddResource(new PatroniNodeResource(nodeName, containerName, secrets.Superuser.Resource))
+            var node = builder.AddResource(new PatroniNodeResource(nodeName, containerName, secrets.Superuser.Resource) { ConnectionTls = tls.NpgsqlSuffix })
                 .WithParentRelationship(cluster)
                 .WithImage(PatroniContainerImageTags.Image, platform.NodeImageTag)
                 .WithDockerfile(Path.Combine(builder.AppHostDirectory, "Patroni"))
@@ -56,7 +59,11 @@ public static class PatroniBuilderExtensions
                 .WithBuildArg("PG_MAJOR", platform.Major.ToString(System.Globalization.CultureInfo.InvariantCulture))
                 .WithContainerName(containerName)
                 .WithEndpoint(targetPort: PatroniNodeResource.PostgresPort, name: PatroniNodeResource.PostgresEndpointName, scheme: "tcp")
-                .WithHttpEndpoint(targetPort: PatroniNodeResource.RestPort, name: PatroniNodeResource.RestEndpointName)
+                // Patroni's REST API over HTTPS with the node's certificate unless HaStack:Tls is off.
+                .WithEndpoint(targetPort: PatroniNodeResource.RestPort, name: PatroniNodeResource.RestEndpointName, scheme: tls.Enabled ? "https" : "http")
+                // PostgreSQL, Patroni REST and its etcd client: the node's name, and "router" (HAProxy passes
+                // PostgreSQL's TLS through, so a client of router:5000 sees the node's certificate).
+                .WithServerCertificate(tls, nodeName, "router")
                 .WithEnvironment("PATRONI_NAME", nodeName)
                 .WithEnvironment("PATRONI_SCOPE", scope)
                 .WithEnvironment("PATRONI_ETCD3_HOSTS", etcd.Resource.Hosts)
@@ -129,6 +136,7 @@ public static class PatroniBuilderExtensions
                     cluster.Resource.Nodes.ToDictionary(n => n.Resource.ContainerName, n => n.Resource.Name),
                     [.. etcd.Resource.Members.Select(m => m.Resource.ContainerName)],
                     PatroniClusterResource.LeaderKey(scope),
+                    tls.Enabled,
                     cluster.Resource,
                     e.Notifications,
                     e.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ContainerFencer>());

@@ -21,6 +21,9 @@ public sealed class PatroniClusterResource(string name, string scope, ParameterR
     /// <summary>Whether a leader whose container died is fenced and its lock released at once (<see cref="ContainerFencer"/>).</summary>
     public bool FencedFailover { get; internal set; }
 
+    /// <summary>What the connection string ends with: <c>SSL Mode=VerifyFull</c> and the root certificate (see <see cref="Tls.StackTls.NpgsqlSuffix"/>).</summary>
+    public string ConnectionTls { get; internal set; } = "";
+
     /// <summary>Patroni's scope (the cluster's name in etcd).</summary>
     public string Scope { get; } = scope;
 
@@ -55,7 +58,7 @@ public sealed class PatroniClusterResource(string name, string scope, ParameterR
 
             expression.AppendLiteral($";Database={AppDatabase};Username={AppUser};Password=");
             expression.AppendFormatted(AppPassword);
-            expression.AppendLiteral(";Target Session Attributes=primary;Host Recheck Seconds=1;Timeout=5");
+            expression.AppendLiteral(";Target Session Attributes=primary;Host Recheck Seconds=1;Timeout=5" + ConnectionTls);
             return expression.Build();
         }
     }

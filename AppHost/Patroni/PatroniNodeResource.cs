@@ -27,9 +27,12 @@ public sealed class PatroniNodeResource(string name, string containerName, Param
 
     public ReferenceExpression ConnectionStringExpression => ConnectionStringFor(SuperuserName, SuperuserPassword);
 
+    /// <summary>What its connection strings end with: <c>SSL Mode=VerifyFull</c> and the root certificate, or nothing.</summary>
+    public string ConnectionTls { get; init; } = "";
+
     /// <summary>This node only, as <paramref name="user"/> (e.g. <see cref="MonitorUser"/> for the HealthProbe).</summary>
     public ReferenceExpression ConnectionStringFor(string user, ParameterResource password) => ReferenceExpression.Create(
-        $"Host={PostgresEndpoint.Property(EndpointProperty.Host)};Port={PostgresEndpoint.Property(EndpointProperty.Port)};Username={user};Password={password};Database=postgres");
+        $"Host={PostgresEndpoint.Property(EndpointProperty.Host)};Port={PostgresEndpoint.Property(EndpointProperty.Port)};Username={user};Password={password};Database=postgres{ConnectionTls}");
 }
 
 /// <summary>The locally built node image; its tag comes from the platform (<see cref="PostgresPlatform.NodeImageTag"/>).</summary>

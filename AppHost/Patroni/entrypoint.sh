@@ -21,7 +21,36 @@ if [ -f "$data/PG_VERSION" ]; then
   fi
 fi
 
+# TLS (HASTACK_TLS on|required, files from the AppHost in /etc/hastack/tls): PostgreSQL needs a key only its user reads.
+case "${HASTACK_TLS:-off}" in
+  on | required)
+    mkdir -p /tmp/tls && cp /etc/hastack/tls/ca.crt /etc/hastack/tls/server.crt /etc/hastack/tls/server.key /tmp/tls/
+    chmod 0600 /tmp/tls/server.key
+    HASTACK_PG_SSL=on
+    if [ "$HASTACK_TLS" = required ]; then HASTACK_HBA_TYPE=hostssl; else HASTACK_HBA_TYPE=host; fi ;;
+  off) HASTACK_PG_SSL=off HASTACK_HBA_TYPE=host ;;
+  *) echo "HaStack: HASTACK_TLS is '$HASTACK_TLS'; allowed: off, on, required." >&2; exit 78 ;;
+esac
+export HASTACK_PG_SSL HASTACK_HBA_TYPE
+
 mkdir -p "$data" && chmod 0700 "$data"
 envsubst < /etc/patroni/patroni.yml > /tmp/patroni.yml
+if [ "$HASTACK_PG_SSL" = on ]; then
+  # In the file, not the environment, so patronictl (docker exec) talks HTTPS to etcd and the REST API too.
+  python3 - /tmp/patroni.yml <<'PY'
+import sys, yaml
+path = sys.argv[1]
+with open(path) as f:
+    config = yaml.safe_load(f)
+ca, cert, key = '/tmp/tls/ca.crt', '/tmp/tls/server.crt', '/tmp/tls/server.key'
+config['restapi'].update(certfile=cert, keyfile=key, cafile=ca)
+config['ctl'] = {'cacert': ca}
+config['etcd3'] = {'protocol': 'https', 'cacert': ca}
+for user in ('replication', 'rewind'):
+    config['postgresql']['authentication'][user].update(sslmode='verify-full', sslrootcert=ca)
+with open(path, 'w') as f:
+    yaml.safe_dump(config, f, default_flow_style=False, sort_keys=False)
+PY
+fi
 envsubst < /etc/patroni/pgbackrest.conf > /etc/pgbackrest/pgbackrest.conf
 exec patroni /tmp/patroni.yml

@@ -12,5 +12,5 @@ public sealed class PgBouncerDatabaseResource(string name, string databaseName, 
     public string DatabaseName { get; } = databaseName;
 
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={Parent.PgBouncerEndpoint.Property(EndpointProperty.Host)};Port={Parent.PgBouncerEndpoint.Property(EndpointProperty.Port)};Database={DatabaseName};Username={Patroni.PatroniClusterResource.AppUser};Password={appPassword};Timeout=5;No Reset On Close=true");
+        $"Host={Parent.PgBouncerEndpoint.Property(EndpointProperty.Host)};Port={Parent.PgBouncerEndpoint.Property(EndpointProperty.Port)};Database={DatabaseName};Username={Patroni.PatroniClusterResource.AppUser};Password={appPassword};Timeout=5;No Reset On Close=true{Parent.ConnectionTls}");
 }

@@ -19,6 +19,9 @@ public sealed class PgBouncerResource(string name, string containerName) : Conta
 
     public string ContainerName { get; } = containerName;
 
+    /// <summary>What its databases' connection strings end with: <c>SSL Mode=VerifyFull</c> and the root certificate, or nothing.</summary>
+    public string ConnectionTls { get; init; } = "";
+
     public EndpointReference PgBouncerEndpoint => field ??= new(this, PgBouncerEndpointName);
 }
 

@@ -5,13 +5,14 @@ using HaStack.AppHost.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using HaStack.AppHost.HealthChecks;
+using HaStack.AppHost.Tls;
 
 namespace Aspire.Hosting;
 
 public static class RoutingBuilderExtensions
 {
     /// <summary>Adds the HAProxy router (<c>Routing/HAProxy</c>) with one server line per Patroni node.</summary>
-    public static IResourceBuilder<RouterResource> AddRouter(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PatroniClusterResource> cluster, string baseImage)
+    public static IResourceBuilder<RouterResource> AddRouter(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PatroniClusterResource> cluster, StackTls tls, string baseImage)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
@@ -23,7 +24,9 @@ public static class RoutingBuilderExtensions
             .WithEndpoint(targetPort: RouterResource.ReadWritePort, name: RouterResource.ReadWriteEndpointName, scheme: "tcp")
             .WithEndpoint(targetPort: RouterResource.ReadOnlyPort, name: RouterResource.ReadOnlyEndpointName, scheme: "tcp")
             .WithHttpEndpoint(targetPort: RouterResource.StatsPort, name: RouterResource.StatsEndpointName)
-            .WithEnvironment("HASTACK_NODES", cluster.Resource.NodeNames);
+            .WithEnvironment("HASTACK_NODES", cluster.Resource.NodeNames)
+            // Its checks ask Patroni over HTTPS and verify the node's certificate.
+            .WithRootCertificate(tls);
 
         // Healthy = HAProxy runs AND its read-write backend has a server up (a leader is routable).
         var check = $"{name}-leader-routable";
@@ -46,21 +49,22 @@ public static class RoutingBuilderExtensions
     /// </summary>
     public static IResourceBuilder<PgBouncerResource> AddPgBouncer(
         this IDistributedApplicationBuilder builder, string name, IResourceBuilder<RouterResource> router,
-        IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<EtcdClusterResource> etcd, HaStackSecrets secrets, string baseImage)
+        IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<EtcdClusterResource> etcd, HaStackSecrets secrets, StackTls tls, string baseImage)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(router);
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(etcd);
         ArgumentNullException.ThrowIfNull(secrets);
+        ArgumentNullException.ThrowIfNull(tls);
 
         // A known container name (unique per run, like the nodes'): the drill pauses and resumes PgBouncer in it.
         var containerName = $"{cluster.Resource.Scope}-{Guid.NewGuid().ToString("N")[..8]}-{name}";
-        var pgbouncer = builder.AddResource(new PgBouncerResource(name, containerName));
+        var pgbouncer = builder.AddResource(new PgBouncerResource(name, containerName) { ConnectionTls = tls.NpgsqlSuffix });
         // Healthy = a client can log in (auth_query) and run a query through PgBouncer on the read-write path.
         var check = $"{name}-login";
         var login = ReferenceExpression.Create(
-            $"Host={pgbouncer.Resource.PgBouncerEndpoint.Property(EndpointProperty.Host)};Port={pgbouncer.Resource.PgBouncerEndpoint.Property(EndpointProperty.Port)};Database={PatroniClusterResource.AppDatabase};Username={PatroniClusterResource.AppUser};Password={secrets.App.Resource}");
+            $"Host={pgbouncer.Resource.PgBouncerEndpoint.Property(EndpointProperty.Host)};Port={pgbouncer.Resource.PgBouncerEndpoint.Property(EndpointProperty.Port)};Database={PatroniClusterResource.AppDatabase};Username={PatroniClusterResource.AppUser};Password={secrets.App.Resource}{tls.NpgsqlSuffix}");
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(check,
             _ => new NpgsqlQueryHealthCheck(login), failureStatus: null, tags: null));
         return pgbouncer
@@ -75,6 +79,8 @@ public static class RoutingBuilderExtensions
             .WithEnvironment("HASTACK_ETCD_HOSTS", etcd.Resource.Hosts)
             .WithEnvironment("HASTACK_LEADER_KEY", PatroniClusterResource.LeaderKey(cluster.Resource.Scope))
             .WithEnvironment("HASTACK_NODES", cluster.Resource.NodeNames)
+            // TLS to clients (its own certificate) and to the nodes (verify-full).
+            .WithServerCertificate(tls, name)
             .WithHealthCheck(check)
             .WaitFor(router);
     }

@@ -1,6 +1,7 @@
 using HaStack.AppHost.Etcd;
 using HaStack.AppHost.Patroni;
 using HaStack.AppHost.Routing;
+using HaStack.AppHost.Tls;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
@@ -35,8 +36,10 @@ public static class FailoverDrillBuilderExtensions
         IResourceBuilder<EtcdClusterResource> etcd,
         IResourceBuilder<PgBouncerDatabaseResource> pooled,
         IResourceBuilder<ParameterResource> controlSecret,
+        StackTls tls,
         IResourceBuilder<ProjectResource>? probe = null)
     {
+        ArgumentNullException.ThrowIfNull(tls);
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(etcd);
@@ -66,6 +69,8 @@ public static class FailoverDrillBuilderExtensions
             .WithHttpEndpoint(name: HttpEndpointName)
             .WithMetricsEndpoint()
             .WithEnvironment("Drill__ControlSecret", controlSecret)
+            // Patroni's REST API over HTTPS, verified against the stack's root certificate.
+            .WithRootCertificate(tls)
             .WithReference(pooled, "app").WaitFor(pooled)
             .WithReference(cluster, "app-direct").WaitFor(cluster)
             .WithEnvironment("Drill__Patroni", patroniUrls.Build())

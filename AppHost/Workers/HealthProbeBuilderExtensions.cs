@@ -3,6 +3,7 @@ using HaStack.AppHost;
 using HaStack.AppHost.Etcd;
 using HaStack.AppHost.Patroni;
 using HaStack.AppHost.Routing;
+using HaStack.AppHost.Tls;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -26,8 +27,10 @@ public static class HealthProbeBuilderExtensions
         IResourceBuilder<EtcdClusterResource> etcd,
         IResourceBuilder<PgBouncerResource> pgbouncer,
         HaStackSecrets secrets,
-        HaStackOptions options)
+        HaStackOptions options,
+        StackTls tls)
     {
+        ArgumentNullException.ThrowIfNull(tls);
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(etcd);
@@ -41,6 +44,8 @@ public static class HealthProbeBuilderExtensions
         var probe = builder.AddProject<Projects.HealthProbe>(name, o => o.ExcludeLaunchProfile = true)
             .WithHttpEndpoint(name: HttpEndpointName)
             .WithMetricsEndpoint()
+            // Patroni's REST API over HTTPS and PostgreSQL with VerifyFull, against the stack's root certificate.
+            .WithRootCertificate(tls)
             .WithEnvironment("HealthProbe__Members", cluster.Resource.NodeNames)
             .WithEnvironment("HealthProbe__Etcd", etcd.Resource.MemberNames)
             // Fallbacks until Patroni's /config answers (the probe reads the live values from there).

@@ -43,7 +43,10 @@ public static class DrillServiceExtensions
         services.AddSingleton(sp => new DrillMetrics(sp.GetRequiredService<IMeterFactory>().Create(DrillMetrics.Name)));
         services.AddSingleton<DrillCoordinator>();
         // Timeouts are per request (Patroni reads 1.5 s, a switchover 60 s), not the client's.
-        services.AddHttpClient(nameof(DrillRunner), http => http.Timeout = Timeout.InfiniteTimeSpan);
+        // Patroni's REST API is HTTPS with the stack's own CA (HaStack:RootCertificate) unless HaStack:Tls is off.
+        var rootCertificate = builder.Configuration[StackTrust.ConfigurationKey];
+        services.AddHttpClient(nameof(DrillRunner), http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => StackTrust.CreateHandler(rootCertificate));
         return builder;
     }
 

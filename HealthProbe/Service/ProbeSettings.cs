@@ -8,7 +8,7 @@ namespace HaStack.HealthProbe.Service;
 /// The service's configuration (section <c>HealthProbe</c>), as the AppHost sets it:
 /// <list type="bullet">
 /// <item><c>HealthProbe:Members</c> = <c>pg-1,pg-2</c>: Patroni member names. Each member's REST API is reached by service
-/// discovery (<c>http://_patroni.pg-1</c>, from <c>services:pg-1:patroni:0</c>) unless <c>HealthProbe:RestUrls:pg-1</c>
+/// discovery (<c>https+http://_patroni.pg-1</c>: HTTPS unless HaStack:Tls is off, from <c>services:pg-1:patroni:0</c>) unless <c>HealthProbe:RestUrls:pg-1</c>
 /// is set, its PostgreSQL with <c>ConnectionStrings:pg-1</c>.</item>
 /// <item><c>HealthProbe:Etcd</c> = <c>etcd-1,…</c>: etcd members, by service discovery of their read-only metrics endpoint (<c>http://_metrics.etcd-1</c>: <c>/health</c>).</item>
 /// <item><c>HealthProbe:PgBouncer</c> = <c>pgbouncer</c>: the PgBouncer resource, whose exporter's pools are read by
@@ -43,7 +43,7 @@ public sealed record ProbeSettings(ProbeTargets Targets, ProbeThresholds Thresho
         var targets = new ProbeTargets
         {
             Members = names.Select(n => new MemberEndpoint(n,
-                Slash(section[$"RestUrls:{n}"] ?? $"http://_patroni.{n}"),
+                Slash(section[$"RestUrls:{n}"] ?? $"https+http://_patroni.{n}"),
                 configuration.GetConnectionString(n))).ToList(),
             PgBouncerMetrics = section["PgBouncerMetricsUrl"] is { Length: > 0 } metricsUrl ? new Uri(metricsUrl)
                 : section["PgBouncer"] is { Length: > 0 } pgbouncer ? new Uri($"http://_metrics.{pgbouncer}/metrics") : null,

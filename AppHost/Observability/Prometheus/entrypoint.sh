@@ -22,5 +22,11 @@ targets etcd "$(echo "${HASTACK_ETCD:-}" | sed 's/\([^,]*\)/\1:2381/g')" member
 for entry in $(echo "${HASTACK_TARGETS:-}" | tr ',' ' '); do
   targets "${entry%%=*}" "${entry#*=}" instance_host
 done
-exec prometheus --config.file=/etc/prometheus/prometheus.yml --storage.tsdb.path=/prometheus \
+# HASTACK_TLS on|required: Patroni's REST API (and /metrics) is HTTPS; verify it against the stack's CA.
+config=/etc/prometheus/prometheus.yml
+if [ "${HASTACK_TLS:-off}" != off ]; then
+  config=/tmp/prometheus.yml
+  sed 's#^  - job_name: patroni$#&\n    scheme: https\n    tls_config:\n      ca_file: /etc/hastack/tls/ca.crt#' /etc/prometheus/prometheus.yml > "$config"
+fi
+exec prometheus --config.file="$config" --storage.tsdb.path=/prometheus \
   --storage.tsdb.retention.time=2d --web.listen-address=:9090

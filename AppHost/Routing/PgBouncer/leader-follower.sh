@@ -17,12 +17,15 @@ set -u
 : "${HASTACK_ETCD_HOSTS:?}" "${HASTACK_LEADER_KEY:?}" "${HASTACK_NODES:?}" "${PGBOUNCER_AUTH_PASSWORD:?}"
 # shellcheck source=console.sh
 . /etc/pgbouncer/console.sh
-endpoints=$(echo "$HASTACK_ETCD_HOSTS" | sed -E 's#(^|,)#\1http://#g')
+# With HASTACK_TLS on|required, etcd and Patroni's REST API speak HTTPS, verified against the stack's CA (and psql
+# verifies the nodes: PGSSLMODE=verify-full from entrypoint.sh).
+if [ "${HASTACK_TLS:-off}" = off ]; then scheme=http tls_args=(); else scheme=https tls_args=(--cacert /tmp/tls/ca.crt); fi
+endpoints=$(echo "$HASTACK_ETCD_HOSTS" | sed -E "s#(^|,)#\\1$scheme://#g")
 current_file=/tmp/pgbouncer/leader
 
 log() { echo "$(date -u '+%F %T.%3N UTC') leader-follower: $*" >&2; }
 
-etcd() { etcdctl --endpoints="$endpoints" --dial-timeout=1s --command-timeout=2s "$@"; }
+etcd() { etcdctl --endpoints="$endpoints" "${tls_args[@]}" --dial-timeout=1s --command-timeout=2s "$@"; }
 
 is_node() { case ",$HASTACK_NODES," in *",$1,"*) return 0 ;; esac; return 1; }
 
@@ -43,7 +46,7 @@ point_at() {
   fi
   started=$(date +%s%N)
   for _ in $(seq 1 200); do
-    code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://$leader:8008/primary") && [ "$code" = 200 ] && break
+    code=$(curl -s "${tls_args[@]}" -o /dev/null -m 1 -w '%{http_code}' "$scheme://$leader:8008/primary") && [ "$code" = 200 ] && break
     sleep 0.05
   done
   if [ "$code" != 200 ]; then
@@ -89,7 +92,7 @@ while true; do
     # The watch restarts every 10 s, so a leader that was not yet primary at its event is picked up then.
     while read -r line; do
       case $line in PUT | DELETE) read_key >/dev/null ;; esac
-    done < <(timeout 10 etcdctl --endpoints="$endpoints" --dial-timeout=1s watch --rev=$((revision + 1)) "$HASTACK_LEADER_KEY" 2>/dev/null)
+    done < <(timeout 10 etcdctl --endpoints="$endpoints" "${tls_args[@]}" --dial-timeout=1s watch --rev=$((revision + 1)) "$HASTACK_LEADER_KEY" 2>/dev/null)
   else
     sleep 1
   fi
