@@ -32,7 +32,7 @@ public static class CheckCommand
     {
         try
         {
-            using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = options.Timeout }) { Timeout = Timeout.InfiniteTimeSpan };
+            using var http = new HttpClient(StackTrust.CreateHandler(options.RootCertificate, options.Timeout)) { Timeout = Timeout.InfiniteTimeSpan };
             await using var probe = new ClusterProbe(options.Targets, options.Thresholds, http);
             var report = await probe.RunOnceAsync(ct).ConfigureAwait(false);
             if (options.Json)

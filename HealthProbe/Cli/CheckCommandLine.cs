@@ -25,7 +25,7 @@ internal sealed class CheckCommandLine
             $"{CheckCommand.ExitHealthy} healthy, {CheckCommand.ExitDegraded} degraded, {CheckCommand.ExitUnhealthy} unhealthy, " +
             $"{CheckCommand.ExitCouldNotCheck} could not check (or bad arguments).")
         {
-            Patroni, ConnectionString, PgBouncer, Etcd, LagWarning, LagCritical, Timeout, Json, NoColor, new HelpOption(),
+            Patroni, ConnectionString, PgBouncer, Etcd, RootCertificate, LagWarning, LagCritical, Timeout, Json, NoColor, new HelpOption(),
         };
         check.SetAction((result, ct) => run(Bind(result), ct));
         Root = new Command("healthprobe") { check };
@@ -65,6 +65,13 @@ internal sealed class CheckCommandLine
         CustomParser = Urls,
     };
 
+    public Option<FileInfo?> RootCertificate { get; } = new("--cacert")
+    {
+        Description = "PEM root certificate that HTTPS servers (Patroni, etcd) must chain to, e.g. a HaStack stack's own CA (the Root Certificate of its connection strings).",
+        HelpName = "file",
+        CustomParser = ExistingFile,
+    };
+
     public Option<double> LagWarning { get; } = Seconds("--lag-warning", s_defaults.LagWarning, "Replay lag in seconds that makes the cluster degraded.");
 
     public Option<double> LagCritical { get; } = Seconds("--lag-critical", s_defaults.LagCritical, "Replay lag in seconds that makes the cluster unhealthy.");
@@ -99,7 +106,18 @@ internal sealed class CheckCommandLine
             LagWarning = TimeSpan.FromSeconds(result.GetValue(LagWarning)),
             LagCritical = TimeSpan.FromSeconds(result.GetValue(LagCritical)),
         };
-        return new CheckArguments(targets, thresholds, timeout, result.GetValue(Json), result.GetValue(NoColor));
+        return new CheckArguments(targets, thresholds, timeout, result.GetValue(Json), result.GetValue(NoColor)) { RootCertificate = result.GetValue(RootCertificate)?.FullName };
+    }
+
+    private static FileInfo? ExistingFile(ArgumentResult result)
+    {
+        var file = new FileInfo(result.Tokens[0].Value);
+        if (!file.Exists)
+        {
+            result.AddError($"{OptionName(result)}: '{result.Tokens[0].Value}' is not a file");
+        }
+
+        return file;
     }
 
     private static string OptionName(ArgumentResult result) => result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;

@@ -34,7 +34,13 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
     /// <summary>Every node's REST URL, comma-separated, as the command lines' <c>--patroni</c> takes them.</summary>
     public string PatroniUrlList => string.Join(',', PatroniUrls.Values.Select(u => u.ToString().TrimEnd('/')));
 
-    private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
+    private HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
+
+    /// <summary>
+    /// The stack's root certificate on the host (what its connection strings name as <c>Root Certificate</c>), or null
+    /// when <c>HaStack:Tls</c> is off.
+    /// </summary>
+    public string? RootCertificatePath { get; private set; }
 
     public IReadOnlyList<string> NodeNames { get; private set; } = [];
 
@@ -60,6 +66,10 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
             var model = _app.Services.GetRequiredService<DistributedApplicationModel>();
             NodeNames = model.Resources.Where(r => r.GetType().Name == "PatroniNodeResource").Select(r => r.Name).ToArray();
             PatroniUrls = NodeNames.ToDictionary(n => n, n => _app.GetEndpoint(n, "patroni"));
+            // Patroni's REST API is HTTPS with the stack's own CA unless TLS is off: verify it as the services do.
+            RootCertificatePath = new NpgsqlConnectionStringBuilder(await GetConnectionStringAsync("pg", cts.Token)).RootCertificate;
+            _http.Dispose();
+            _http = new HttpClient(StackTrust.CreateHandler(RootCertificatePath)) { Timeout = Timeout.InfiniteTimeSpan };
             Patroni = new PatroniClient(_http, [.. PatroniUrls.Values],
                 new PatroniCredentials(HaStack.AppHost.Patroni.PatroniClusterResource.RestUser, await GetParameterAsync("patroni-rest-password", cts.Token)),
                 TimeSpan.FromSeconds(3));

@@ -32,7 +32,7 @@ public class DisruptionTests(ProbeDisruptionCluster cluster, ITestOutputHelper o
                 s => ProbeApi.Verdict(s) == "Degraded" && ProbeApi.Reasons(s).Contains($"{replica}: WAL replay is paused", StringComparison.Ordinal));
             output.WriteLine($"Degraded after {paused.Elapsed.TotalSeconds:0.0} s: {ProbeApi.Reasons(degraded)}");
             // Lagging but not yet critical: with the critical threshold out of reach the CLI says degraded (1).
-            var cliDegraded = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList, "--dsn", await cluster.DsnAsync(), "--lag-critical", "3600");
+            var cliDegraded = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList, "--cacert", cluster.RootCertificatePath!, "--dsn", await cluster.DsnAsync(), "--lag-critical", "3600");
             Assert.True(cliDegraded.ExitCode == 1, cliDegraded.Stdout + cliDegraded.Stderr);
 
             var unhealthy = await cluster.Probe.WaitForAsync($"{replica}'s replay lag crosses 10 s: Unhealthy", Timeouts.Scaled(30),
@@ -40,7 +40,7 @@ public class DisruptionTests(ProbeDisruptionCluster cluster, ITestOutputHelper o
             output.WriteLine($"Unhealthy after {paused.Elapsed.TotalSeconds:0.0} s: {ProbeApi.Reasons(unhealthy)}");
             Assert.True(paused.Elapsed >= TimeSpan.FromSeconds(10), "Unhealthy before the lag could reach 10 s");
             Assert.True(ProbeApi.Member(unhealthy, replica).GetProperty("lagSeconds").GetDouble() >= 10);
-            var cliUnhealthy = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList, "--dsn", await cluster.DsnAsync());
+            var cliUnhealthy = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList, "--cacert", cluster.RootCertificatePath!, "--dsn", await cluster.DsnAsync());
             Assert.True(cliUnhealthy.ExitCode == 2, cliUnhealthy.Stdout + cliUnhealthy.Stderr);
             Assert.Contains("✗", cliUnhealthy.Stdout, StringComparison.Ordinal);
         }
@@ -72,7 +72,7 @@ public class DisruptionTests(ProbeDisruptionCluster cluster, ITestOutputHelper o
             Assert.True(detectedAfter < TimeSpan.FromSeconds(5), $"reported {detectedAfter.TotalSeconds:0.0} s after the replica died");
             Assert.False(reported.GetProperty("failoverReadiness").GetProperty("ready").GetBoolean());
 
-            var cli = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList, "--dsn", await cluster.DsnAsync());
+            var cli = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList, "--cacert", cluster.RootCertificatePath!, "--dsn", await cluster.DsnAsync());
             Assert.True(cli.ExitCode is 1 or 2, cli.Stdout + cli.Stderr);
             Assert.Contains(" unreachable: ", cli.Stdout, StringComparison.Ordinal);
         }

@@ -120,9 +120,9 @@ public class HealthyClusterTests(ProbeCluster cluster) : IClassFixture<ProbeClus
         await cluster.Probe.WaitForVerdictAsync("Healthy", Timeouts.Scaled(60));
         var dsn = await cluster.DsnAsync();
 
-        var text = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList, "--dsn", dsn);
-        var json = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList, "--dsn", dsn, "--json");
-        var restOnly = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList);
+        var text = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList, "--cacert", cluster.RootCertificatePath!, "--dsn", dsn);
+        var json = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList, "--cacert", cluster.RootCertificatePath!, "--dsn", dsn, "--json");
+        var restOnly = await ProbeCli.CheckAsync("--patroni", cluster.PatroniUrlList, "--cacert", cluster.RootCertificatePath!);
 
         Assert.True(text.ExitCode == 0, text.Stdout + text.Stderr);
         Assert.Contains("✓ failover ready", text.Stdout, StringComparison.Ordinal);
@@ -144,7 +144,7 @@ public class HealthyClusterTests(ProbeCluster cluster) : IClassFixture<ProbeClus
         {
             ("unreachable URL", ["--patroni", "http://127.0.0.1:1"], "127.0.0.1:1"),
             ("non-Patroni URL", ["--patroni", prometheus], "is not a Patroni REST API"),
-            ("wrong password", ["--patroni", cluster.PatroniUrlList, "--dsn", await cluster.DsnAsync("wrong-password")], "password authentication failed"),
+            ("wrong password", ["--patroni", cluster.PatroniUrlList, "--cacert", cluster.RootCertificatePath!, "--dsn", await cluster.DsnAsync("wrong-password")], "password authentication failed"),
         };
 
         foreach (var (name, args, expected) in cases)
