@@ -49,9 +49,19 @@ container() {
   docker ps --format '{{.Names}}' | grep -E "^(hastack-[0-9a-f]{8}-$1|$1-[a-z]{8})$" | head -1
 }
 
+# rest CONTAINER PATH [curl args…]: GET Patroni's REST API inside a node's container (HTTPS, verified, unless
+# HaStack:Tls=off).
+rest() {
+  local c=$1 path=$2; shift 2
+  docker exec "$c" sh -c 'if [ -f /tmp/tls/ca.crt ]; then exec curl -s --cacert /tmp/tls/ca.crt "$@" "https://localhost:8008/$0"; else exec curl -s "$@" "http://localhost:8008/$0"; fi' "$path" "$@"
+}
+
+# tls: "TLS on|required|off", as the running stack's pg-1 has it.
+tls() { echo "TLS $(docker exec "$(container pg-1)" printenv HASTACK_TLS 2>/dev/null || echo off)"; }
+
 # leader: the name of the Patroni leader, asked of pg-1's REST API.
 leader() {
-  docker exec "$(container pg-1)" curl -s localhost:8008/cluster | python3 -c \
+  rest "$(container pg-1)" cluster | python3 -c \
     'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] == "leader"))'
 }
 
@@ -61,10 +71,10 @@ platform() {
   local c; c=$(container pg-1)
   local pg patroni timing
   pg=$(docker exec "$c" psql -Atq -c "SHOW server_version" 2>/dev/null | cut -d' ' -f1)
-  patroni=$(docker exec "$c" curl -s localhost:8008/patroni | python3 -c 'import sys,json; print(json.load(sys.stdin)["patroni"]["version"])')
-  timing=$(docker exec "$c" curl -s localhost:8008/config | python3 -c \
+  patroni=$(rest "$c" patroni | python3 -c 'import sys,json; print(json.load(sys.stdin)["patroni"]["version"])')
+  timing=$(rest "$c" config | python3 -c \
     'import sys,json; c=json.load(sys.stdin); print("ttl %s / loop_wait %s / retry_timeout %s, synchronous_mode %s" % (c["ttl"], c["loop_wait"], c["retry_timeout"], c.get("synchronous_mode")))')
-  echo "PostgreSQL $pg, Patroni $patroni, $timing"
+  echo "PostgreSQL $pg, Patroni $patroni, $timing, $(tls)"
 }
 
 machine() {

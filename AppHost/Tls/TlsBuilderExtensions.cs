@@ -35,16 +35,18 @@ public static class TlsBuilderExtensions
         // The root certificate for the host's clients (connection strings, the services): public, one file per run.
         var directory = Path.Combine(Path.GetTempPath(), "hastack", $"{options.Name}-{Guid.NewGuid().ToString("N")[..8]}");
         var path = Path.Combine(directory, "ca.crt");
-        if (builder.ExecutionContext.IsRunMode)
+        // Written when the stack starts (not for a model that is only built), removed when it stops.
+        builder.Eventing.Subscribe<BeforeStartEvent>(async (e, ct) =>
         {
-            Directory.CreateDirectory(directory);
-            File.WriteAllText(path, authority.CertificatePem);
-            builder.Eventing.Subscribe<AfterResourcesCreatedEvent>((e, _) =>
+            if (!builder.ExecutionContext.IsRunMode)
             {
-                e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() => TryDelete(directory));
-                return Task.CompletedTask;
-            });
-        }
+                return;
+            }
+
+            Directory.CreateDirectory(directory);
+            await File.WriteAllTextAsync(path, authority.CertificatePem, ct).ConfigureAwait(false);
+            e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() => TryDelete(directory));
+        });
 
         // Health checks and the Patroni client in this process verify the stack's certificates like any other.
         builder.Services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(() => StackTrust.CreateHandler(path)));

@@ -56,13 +56,15 @@ public static class DrillCommandLine
             ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information))
             : new NullLoggerFactory();
         var logger = loggerFactory.CreateLogger("FailoverDrill");
+        // Patroni's REST API over HTTPS, verified against --cacert (a HaStack stack's own CA) or the system's roots.
+        using var http = new HttpClient(StackTrust.CreateHandler(options.RootCertificate)) { Timeout = Timeout.InfiniteTimeSpan };
         if (options.Chaos)
         {
-            return await SoakAsync(options, logger, stdout, stderr, ct).ConfigureAwait(false);
+            return await SoakAsync(options, logger, http, stdout, stderr, ct).ConfigureAwait(false);
         }
 
         var console = ReportConsole.Create(stdout, options.NoColor);
-        var runner = new DrillRunner(options.Target, options.Settings, metrics: null, logger);
+        var runner = new DrillRunner(options.Target, options.Settings, metrics: null, logger, http);
         var reports = new List<DrillReport>();
         for (var round = 1; round <= options.Rounds; round++)
         {
@@ -106,9 +108,9 @@ public static class DrillCommandLine
     }
 
     /// <summary><c>--kind chaos</c>: the soak's per-fault table and set checker (or JSON); exit code as for drills.</summary>
-    private static async Task<int> SoakAsync(RunOptions options, ILogger logger, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    private static async Task<int> SoakAsync(RunOptions options, ILogger logger, HttpClient http, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var soak = await new Soak.ChaosSoak(options.Target, options.Settings, metrics: null, logger).RunAsync(options.Duration, options.Seed, ct).ConfigureAwait(false);
+        var soak = await new Soak.ChaosSoak(options.Target, options.Settings, metrics: null, logger, http).RunAsync(options.Duration, options.Seed, ct).ConfigureAwait(false);
         await stdout.WriteLineAsync(options.Json ? JsonSerializer.Serialize(soak, DrillReport.JsonOptions) : soak.ToTable()).ConfigureAwait(false);
         if (soak.Outcome == DrillOutcome.Refused)
         {

@@ -25,7 +25,7 @@ internal sealed class RunCommandLine
             $"against the new leader. Exit codes: {DrillCommandLine.ExitPassed} every drill passed, {DrillCommandLine.ExitFailed} a drill failed, " +
             $"{DrillCommandLine.ExitUsage} bad arguments, {DrillCommandLine.ExitRefused} refused (unreachable or unhealthy cluster).")
         {
-            Kind, Rounds, Duration, Seed, Patroni, Dsn, DirectDsn, KillCommand, StartCommand, Containers, Engine, FaultImage, Etcd, Hold, Fenced, RestUser, RestPassword,
+            Kind, Rounds, Duration, Seed, Patroni, RootCertificate, Dsn, DirectDsn, KillCommand, StartCommand, Containers, Engine, FaultImage, Etcd, Hold, Fenced, RestUser, RestPassword,
             HealthProbe, Candidate, Switchover, PgBouncerContainer, Json, Verbose, NoColor,
         };
         Kind.Validators.Add(NeedsWhatTheKindUses);
@@ -297,6 +297,22 @@ internal sealed class RunCommandLine
 
     public Option<bool> Json { get; } = new("--json") { Description = "Print the reports and the summary as JSON instead of tables." };
 
+    public Option<FileInfo?> RootCertificate { get; } = new("--cacert")
+    {
+        Description = "PEM root certificate that Patroni's HTTPS REST API must chain to, e.g. a HaStack stack's own CA (the Root Certificate of its connection strings).",
+        HelpName = "file",
+        CustomParser = result =>
+        {
+            var file = new FileInfo(result.Tokens[0].Value);
+            if (!file.Exists)
+            {
+                result.AddError($"--cacert: '{result.Tokens[0].Value}' is not a file");
+            }
+
+            return file;
+        },
+    };
+
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log each phase of a drill." };
 
     public Option<bool> NoColor { get; } = new("--no-color") { Description = "No colors in the tables (as with the NO_COLOR environment variable)." };
@@ -329,7 +345,10 @@ internal sealed class RunCommandLine
         var chaos = kindName == ChaosKind;
         return new RunOptions(chaos ? default : DrillKinds.TryParse(kindName, out var kind) ? kind : default, result.GetValue(Rounds), target, settings,
             result.GetValue(Json), result.GetValue(Verbose), result.GetValue(NoColor),
-            chaos, result.GetValue(Duration) ?? TimeSpan.Zero, result.GetValue(Seed) ?? Random.Shared.Next());
+            chaos, result.GetValue(Duration) ?? TimeSpan.Zero, result.GetValue(Seed) ?? Random.Shared.Next())
+        {
+            RootCertificate = result.GetValue(RootCertificate)?.FullName,
+        };
     }
 
     /// <summary>A kind that kills, starts, filters or asks etcd needs the option that says how: refused at parse time, with the option to add.</summary>

@@ -13,7 +13,7 @@ start_stack --HaStack:Timing=fast
 echo "ready after $(wait_ready) s" >&2
 leader_name=$(leader)
 leader_c=$(container "$leader_name")
-client_c=$(container "$(docker exec "$leader_c" curl -s localhost:8008/cluster | python3 -c \
+client_c=$(container "$(rest "$leader_c" cluster | python3 -c \
   'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] != "leader"))')")
 pw=$(docker exec "$leader_c" printenv HASTACK_APP_PASSWORD)
 bench() { docker exec -e PGPASSWORD="$pw" "$client_c" pgbench -U app "$@"; }

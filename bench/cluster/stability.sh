@@ -16,7 +16,7 @@ echo "platform: $(platform)"
 watch() { # label, seconds: prints "label: N leader changes, N timeline changes, leaders seen"
   local label=$1 seconds=$2 end=$(( $(date +%s) + $2 )) last="" changes=0 tl_changes=0 last_tl="" seen=""
   while [ "$(date +%s)" -lt "$end" ]; do
-    local now; now=$(docker exec "$pg1" curl -s -m 2 localhost:8008/cluster 2>/dev/null | python3 -c \
+    local now; now=$(rest "$pg1" cluster -m 2 2>/dev/null | python3 -c \
       'import sys,json
 try:
   m=[x for x in json.load(sys.stdin)["members"] if x["role"]=="leader"]
@@ -37,7 +37,7 @@ echo "|---|---|---|---|---|"
 watch "idle" "$idle"
 
 leader_name=$(leader)
-client_c=$(container "$(docker exec "$(container "$leader_name")" curl -s localhost:8008/cluster | python3 -c \
+client_c=$(container "$(rest "$(container "$leader_name")" cluster | python3 -c \
   'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] != "leader"))')")
 pw=$(docker exec "$(container "$leader_name")" printenv HASTACK_APP_PASSWORD)
 docker exec -e PGPASSWORD="$pw" "$client_c" pgbench -U app -h "$leader_name" -p 5432 -i -s 10 -q app >/dev/null 2>&1

@@ -88,7 +88,7 @@ public class ChaosSoakTests(DrillCluster cluster)
                  {
                      Path.Combine(AppContext.BaseDirectory, "FailoverDrill.dll"), "run", "--kind", "chaos",
                      "--duration", duration, "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--patroni", cluster.PatroniUrlList,
+                     "--patroni", cluster.PatroniUrlList, "--cacert", cluster.RootCertificatePath!,
                      "--dsn", await cluster.GetConnectionStringAsync("app"),
                      "--direct-dsn", await cluster.GetConnectionStringAsync("pg"),
                      "--kill-command", "docker kill {container}", "--start-command", "docker start {container}",

@@ -361,7 +361,7 @@ public class DrillTests(DrillCluster cluster)
         foreach (var argument in new[]
                  {
                      Path.Combine(AppContext.BaseDirectory, "FailoverDrill.dll"), "run", "--kind", "crash",
-                     "--patroni", cluster.PatroniUrlList,
+                     "--patroni", cluster.PatroniUrlList, "--cacert", cluster.RootCertificatePath!,
                      "--dsn", await cluster.GetConnectionStringAsync("app"),
                      "--direct-dsn", await cluster.GetConnectionStringAsync("pg"),
                      "--kill-command", "docker kill {container}", "--start-command", "docker start {container}",

@@ -172,6 +172,7 @@ public class AppModelTests
     [InlineData("RestoreFrom", "hastack", "HaStack:RestoreFrom is 'hastack', this stack's own name; a restore goes into a new stack")]
     [InlineData("RestoreFrom", "other", "HaStack:RestoreFrom needs HaStack:RestoreTime")]
     [InlineData("RestoreTime", "2026-12-02T12:00:00Z", "HaStack:RestoreTime is set without HaStack:RestoreFrom")]
+    [InlineData("Tls", "maybe", "HaStack:Tls is 'maybe'; allowed: off, on, required.")]
     public void InvalidSettingIsRejectedWithItsNameAndWhatIsAllowed(string key, string value, string message)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([new($"HaStack:{key}", value)]).Build();
@@ -179,6 +180,64 @@ public class AppModelTests
         var error = Assert.Throws<HaStackConfigurationException>(() => HaStackOptions.Load(configuration));
 
         Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData(null, "on", true)]
+    [InlineData("required", "required", true)]
+    [InlineData("off", "off", false)]
+    public async Task TlsModeReachesTheContainersAndTheConnectionStrings(string? mode, string expected, bool verifyFull)
+    {
+        var model = await BuildModelAsync(mode is null ? [] : [$"--HaStack:Tls={mode}"]);
+
+        foreach (var name in new[] { "pg-1", "pgbouncer", "router", "prometheus", "etcd-1" })
+        {
+            var resource = (IResourceWithEnvironment)model.Resources.Single(r => r.Name == name);
+#pragma warning disable CS0618 // The replacement builder API is heavier than this one-line read of a model.
+            var env = await resource.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+            Assert.Equal(expected, env["HASTACK_TLS"]);
+            // The certificate files (never environment variables) exactly when TLS is on.
+            Assert.Equal(verifyFull, resource.Annotations.OfType<ContainerFileSystemCallbackAnnotation>().Any());
+        }
+
+        foreach (var name in new[] { "app", "app-ro", "pg" })
+        {
+            var connectionString = ((IResourceWithConnectionString)model.Resources.Single(r => r.Name == name)).ConnectionStringExpression.ValueExpression;
+            Assert.Equal(verifyFull, connectionString.Contains("SSL Mode=VerifyFull;Root Certificate=", StringComparison.Ordinal));
+        }
+
+        var etcd = (IResourceWithEnvironment)model.Resources.Single(r => r.Name == "etcd-1");
+#pragma warning disable CS0618
+        var etcdEnv = await etcd.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+        Assert.Equal(verifyFull ? "https://etcd-1:2379" : "http://etcd-1:2379", etcdEnv["ETCD_ADVERTISE_CLIENT_URLS"]);
+    }
+
+    [Fact]
+    public void TheStackCaIssuesCertificatesForTheNamesThatChainToIt()
+    {
+        using var authority = HaStack.AppHost.Tls.StackCertificateAuthority.Create("modeltest");
+        var issued = authority.Issue("pg-1", "router");
+        using var leaf = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(issued.CertificatePem);
+        using var root = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(authority.CertificatePem);
+
+        Assert.True(leaf.MatchesHostname("pg-1"));
+        Assert.True(leaf.MatchesHostname("router"));
+        Assert.True(leaf.MatchesHostname("localhost"));
+        Assert.False(leaf.MatchesHostname("pg-2"));
+        Assert.True(HaStack.Patroni.StackTrust.Validate(root, leaf, System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors));
+        Assert.False(HaStack.Patroni.StackTrust.Validate(root, leaf, System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch));
+
+        // Kept across runs as the parameter's PEM: read back, it is the same CA; anything else is a clear error.
+        using var again = HaStack.AppHost.Tls.StackCertificateAuthority.FromPem(authority.ToPem(), "hastack-ca");
+        Assert.Equal(authority.CertificatePem, again.CertificatePem);
+        var error = Assert.Throws<HaStackConfigurationException>(() => HaStack.AppHost.Tls.StackCertificateAuthority.FromPem("not a certificate", "hastack-ca"));
+        Assert.Contains("Parameters:hastack-ca is not a usable certificate authority", error.Message);
+
+        using var other = HaStack.AppHost.Tls.StackCertificateAuthority.Create("other");
+        using var otherRoot = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(other.CertificatePem);
+        Assert.False(HaStack.Patroni.StackTrust.Validate(otherRoot, leaf, System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors));
     }
 
     [Theory]
