@@ -66,6 +66,18 @@ leader() {
 }
 
 
+# pgbench_setup: sets leader_name, leader_c, client_c (a replica's container, where pgbench runs) and pw (the app
+# password), defines bench() (pgbench as app in client_c) and initialises pgbench's tables at scale 10.
+pgbench_setup() {
+  leader_name=$(leader)
+  leader_c=$(container "$leader_name")
+  client_c=$(container "$(rest "$leader_c" cluster | python3 -c \
+    'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] != "leader"))')")
+  pw=$(docker exec "$leader_c" printenv HASTACK_APP_PASSWORD)
+  bench() { docker exec -e PGPASSWORD="$pw" "$client_c" pgbench -U app "$@"; }
+  bench -h "$leader_name" -p 5432 -i -s 10 -q app >/dev/null 2>&1
+}
+
 # platform: what runs, as the running stack reports it (PostgreSQL and Patroni versions, effective timing).
 platform() {
   local c; c=$(container pg-1)

@@ -11,14 +11,7 @@ rounds=${2:-2}
 
 start_stack --HaStack:Timing=fast
 echo "ready after $(wait_ready) s" >&2
-leader_name=$(leader)
-leader_c=$(container "$leader_name")
-client_c=$(container "$(rest "$leader_c" cluster | python3 -c \
-  'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] != "leader"))')")
-pw=$(docker exec "$leader_c" printenv HASTACK_APP_PASSWORD)
-bench() { docker exec -e PGPASSWORD="$pw" "$client_c" pgbench -U app "$@"; }
-
-bench -h "$leader_name" -p 5432 -i -s 10 -q app >/dev/null 2>&1
+pgbench_setup
 
 lag_samples() { # file: samples "bytes seconds" on the leader for the run's duration
   docker exec "$leader_c" timeout "$duration" sh -c 'while :; do psql -Atq -F " " -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), coalesce(extract(epoch FROM replay_lag), 0) FROM pg_stat_replication"; sleep 0.2; done' >"$1" 2>/dev/null

@@ -15,13 +15,7 @@ for mode in off on; do
   start_stack --HaStack:Timing=fast --HaStack:Tls="$mode"
   wait_ready >/dev/null
   [ "$mode" = on ] && echo "platform: $(platform)" >&2
-  leader_name=$(leader)
-  leader_c=$(container "$leader_name")
-  client_c=$(container "$(rest "$leader_c" cluster | python3 -c \
-    'import sys,json; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] != "leader"))')")
-  pw=$(docker exec "$leader_c" printenv HASTACK_APP_PASSWORD)
-  bench() { docker exec -e PGPASSWORD="$pw" "$client_c" pgbench -U app "$@"; }
-  bench -h "$leader_name" -p 5432 -i -s 10 -q app >/dev/null 2>&1
+  pgbench_setup
   for round in $(seq 1 "$rounds"); do
     for path in direct pooled; do
       if [ "$path" = direct ]; then host=$leader_name port=5432; else host=pgbouncer port=6432; fi
