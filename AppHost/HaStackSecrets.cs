@@ -14,7 +14,8 @@ public sealed record HaStackSecrets(
     IResourceBuilder<ParameterResource> Monitor,
     IResourceBuilder<ParameterResource> PatroniRest,
     IResourceBuilder<ParameterResource> GrafanaAdmin,
-    IResourceBuilder<ParameterResource> DrillControl);
+    IResourceBuilder<ParameterResource> DrillControl,
+    IResourceBuilder<ParameterResource> AlertWebhook);
 
 public static class HaStackSecretsExtensions
 {
@@ -37,6 +38,7 @@ public static class HaStackSecretsExtensions
             Secret("pg-monitor-password", "Monitoring role (hastack_monitor, pg_monitor) password, for the HealthProbe."),
             Secret("patroni-rest-password", "Patroni REST API password for changing operations (switchover, restart)."),
             Secret("grafana-admin-password", "Grafana admin password."),
-            Secret("drill-control-secret", "Bearer token the FailoverDrill service requires to start a drill (the dashboard's commands send it)."));
+            Secret("drill-control-secret", "Bearer token the FailoverDrill service requires to start a drill (the dashboard's commands send it)."),
+            Secret("alert-webhook-secret", "Bearer token Alertmanager sends to the HealthProbe's alert webhook (POST /alerts), which refuses any other."));
     }
 }

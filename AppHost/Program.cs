@@ -74,6 +74,11 @@ if (options.Grafana)
 var probe = builder.AddHealthProbe("healthprobe", cluster, etcd, pgbouncer, secrets, options, tls);
 prometheus.WithScrapeTarget("healthprobe", probe, MetricsEndpointExtensions.EndpointName);
 
+// Alerts: Prometheus' rules (Observability/Prometheus/rules) go to Alertmanager, which posts every state change to the
+// probe's webhook; the probe logs each as one structured line.
+var alertmanager = builder.AddAlertmanager("alertmanager", probe, HealthProbeBuilderExtensions.AlertsEndpointName, secrets.AlertWebhook, options.SharedBaseImage);
+prometheus.WithAlertmanager(alertmanager);
+
 // Workers: on-demand failover drills, gated by the probe's verdict, started only with the control secret.
 var failoverDrill = builder.AddFailoverDrill("failoverdrill", cluster, etcd, app, secrets.DrillControl, tls, probe);
 prometheus.WithScrapeTarget("failoverdrill", failoverDrill, MetricsEndpointExtensions.EndpointName);

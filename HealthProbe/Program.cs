@@ -35,10 +35,13 @@ builder.Services.AddSingleton<ProbeMetrics>();
 builder.Services.AddHttpClient(ProbeWorker.HttpClientName)
     .ConfigurePrimaryHttpMessageHandler(() => StackTrust.CreateHandler(builder.Configuration[StackTrust.ConfigurationKey]));
 builder.Services.AddHostedService<ProbeWorker>();
+// Alertmanager's webhook: one structured log line per alert state change (AlertReceiver).
+builder.Services.AddAlertReceiver();
 builder.Services.AddHealthChecks().AddCheck<ProbeHealthCheck>(ProbeHealthCheck.Name);
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapAlertEndpoints();
 app.MapGet("/status", (ProbeState state) => state.Last is { } report
     ? Results.Json(report, ReportJson.Options)
     : Results.Json(new { verdict = "Unhealthy", error = "no probe cycle has completed yet" }, ReportJson.Options, statusCode: StatusCodes.Status503ServiceUnavailable));

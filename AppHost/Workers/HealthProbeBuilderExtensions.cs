@@ -15,10 +15,17 @@ public static class HealthProbeBuilderExtensions
     public const string HttpEndpointName = "http";
 
     /// <summary>
+    /// The probe's alert webhook for Alertmanager (a container): bound beyond loopback like the metrics endpoint, and
+    /// answering only <c>POST /alerts</c> with the <c>alert-webhook-secret</c> bearer token.
+    /// </summary>
+    public const string AlertsEndpointName = "alerts";
+
+    /// <summary>
     /// Adds the HealthProbe service: every second it checks each Patroni node (REST API by service discovery, PostgreSQL
     /// as the <c>pg_monitor</c> role <c>hastack_monitor</c>), etcd (read-only <c>/health</c>) and PgBouncer's pools (its
     /// exporter's <c>/metrics</c>), and judges the cluster Healthy, Degraded
-    /// or Unhealthy. The verdict is this resource's health on the dashboard; the report is at <c>/status</c>.
+    /// or Unhealthy. The verdict is this resource's health on the dashboard; the report is at <c>/status</c>. It is also
+    /// Alertmanager's receiver (<see cref="AlertsEndpointName"/>): one structured log line per alert state change.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddHealthProbe(
         this IDistributedApplicationBuilder builder,
@@ -46,6 +53,8 @@ public static class HealthProbeBuilderExtensions
             .WithMetricsEndpoint()
             // Patroni's REST API over HTTPS and PostgreSQL with VerifyFull, against the stack's root certificate.
             .WithRootCertificate(tls)
+            .WithHttpEndpoint(name: AlertsEndpointName)
+            .WithEndpoint(AlertsEndpointName, endpoint => endpoint.TargetHost = "0.0.0.0")
             .WithEnvironment("HealthProbe__Members", cluster.Resource.NodeNames)
             .WithEnvironment("HealthProbe__Etcd", etcd.Resource.MemberNames)
             // Fallbacks until Patroni's /config answers (the probe reads the live values from there).
@@ -56,6 +65,9 @@ public static class HealthProbeBuilderExtensions
             // The pools come from PgBouncer's exporter (services__pgbouncer__metrics__0): the probe holds no PgBouncer login.
             .WithEnvironment("HealthProbe__PgBouncer", pgbouncer.Resource.Name)
             .WithReference(pgbouncer.GetEndpoint(PgBouncerResource.ExporterEndpointName));
+
+        probe.WithEnvironment("Alerts__Port", probe.GetEndpoint(AlertsEndpointName).Property(EndpointProperty.TargetPort))
+            .WithEnvironment("Alerts__WebhookSecret", secrets.AlertWebhook);
 
         // The backup repository, read with pgbackrest info in the leader's container (docker exec).
         probe.WithEnvironment("HealthProbe__Backup__Stanza", cluster.Resource.Scope);

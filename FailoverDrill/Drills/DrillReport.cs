@@ -68,6 +68,9 @@ public sealed record DrillReport
     public DrillOutcome Outcome { get; init; }
     public string? Reason { get; init; }
     public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When the fault was injected (wall clock): to line the drill up with what others saw, e.g. an alert.</summary>
+    public DateTimeOffset? InjectedAt { get; init; }
     public double DurationSeconds { get; init; }
     public string? OldLeader { get; init; }
     public string? NewLeader { get; init; }

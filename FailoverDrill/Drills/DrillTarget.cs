@@ -100,6 +100,13 @@ public sealed record DrillSettings
     /// <summary>Paused switchover: longest wait for PgBouncer's in-flight transactions before the handover is abandoned.</summary>
     public TimeSpan PauseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Paused switchover: how long a pooled write (its connect and its command) waits, as an application with Npgsql's
+    /// default command timeout (30 s) would. The promise is a stall and no error; the stall itself is measured
+    /// (<see cref="ClientPauseReport.ResumedAfterSeconds"/>). Every other write gives up after <see cref="WriteTimeout"/>.
+    /// </summary>
+    public TimeSpan PausedClientTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Switchover only: the member to promote (default: Patroni chooses).</summary>
     public string? Candidate { get; init; }
 }

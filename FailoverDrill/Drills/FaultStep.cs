@@ -31,6 +31,7 @@ internal sealed class FaultStep(DrillTarget target, DrillSettings settings, Dril
         try
         {
             var injectedAt = run.Clock.Elapsed;
+            var injectedAtWall = DateTimeOffset.UtcNow;
             InjectionResult injection;
             using (var phase = s_source.StartActivity("inject"))
             {
@@ -92,6 +93,7 @@ internal sealed class FaultStep(DrillTarget target, DrillSettings settings, Dril
             var continued = DrillMeasurement.EveryPathAcknowledged(records, run.Paths.Select(p => p.Path), injectedAt + (held * 0.75), heldUntil);
             return report with
             {
+                InjectedAt = injectedAtWall,
                 Injection = injection.Description,
                 Pause = injection.Pause,
                 Recovery = recovery,

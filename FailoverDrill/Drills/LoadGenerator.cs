@@ -18,15 +18,23 @@ public sealed class LoadGenerator : IAsyncDisposable
     private readonly IReadOnlyList<(string Path, NpgsqlDataSource Source)> _paths;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _writers = [];
+    private readonly IReadOnlyDictionary<string, TimeSpan> _timeouts;
 
-    public LoadGenerator(string runId, WriteLedger ledger, Stopwatch clock, DrillSettings settings, IReadOnlyList<(string Path, NpgsqlDataSource Source)> paths)
+    /// <summary>Writers for every path; <paramref name="timeouts"/> names paths whose writes wait longer than
+    /// <see cref="DrillSettings.WriteTimeout"/> (pooled writes in a paused switchover).</summary>
+    public LoadGenerator(string runId, WriteLedger ledger, Stopwatch clock, DrillSettings settings, IReadOnlyList<(string Path, NpgsqlDataSource Source)> paths,
+        IReadOnlyDictionary<string, TimeSpan>? timeouts = null)
     {
         _runId = runId;
         _ledger = ledger;
         _clock = clock;
         _settings = settings;
         _paths = paths;
+        _timeouts = timeouts ?? new Dictionary<string, TimeSpan>();
     }
+
+    /// <summary>How long one write on <paramref name="path"/> may take, its connect included.</summary>
+    private TimeSpan TimeoutOf(string path) => _timeouts.GetValueOrDefault(path, _settings.WriteTimeout);
 
     /// <summary>A data source for a client path: multi-host strings follow the primary, as applications would.</summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString, DrillSettings settings)
@@ -38,13 +46,17 @@ public sealed class LoadGenerator : IAsyncDisposable
             : dataSource.Build();
     }
 
-    /// <summary>What a writer's connections are: a write gives up after <see cref="DrillSettings.WriteTimeout"/>, a connect after at most 5 s.</summary>
+    /// <summary>
+    /// What a writer's connections are: a command gives up after <see cref="DrillSettings.WriteTimeout"/>. The connect
+    /// timeout allows the longest wait a write may be given (<see cref="DrillSettings.PausedClientTimeout"/>); each
+    /// writer bounds its own connects (at most 5 s, unless its path waits longer).
+    /// </summary>
     public static NpgsqlConnectionStringBuilder Configure(NpgsqlConnectionStringBuilder builder, DrillSettings settings)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
         builder.CommandTimeout = Math.Max(1, (int)Math.Ceiling(settings.WriteTimeout.TotalSeconds));
-        builder.Timeout = Math.Max(1, Math.Min(5, (int)Math.Ceiling(settings.WriteTimeout.TotalSeconds)));
+        builder.Timeout = Math.Max(1, (int)Math.Ceiling(Math.Max(Math.Min(5, settings.WriteTimeout.TotalSeconds), settings.PausedClientTimeout.TotalSeconds)));
         builder.ApplicationName = "hastack-failoverdrill";
         return builder;
     }
@@ -101,12 +113,14 @@ public sealed class LoadGenerator : IAsyncDisposable
     {
         var seq = _ledger.NextSeq(path);
         var started = _clock.Elapsed;
+        var timeout = TimeoutOf(path);
         NpgsqlConnection connection;
         try
         {
-            connection = await source.OpenConnectionAsync().ConfigureAwait(false);
+            using var connect = new CancellationTokenSource(timeout == _settings.WriteTimeout ? TimeSpan.FromSeconds(Math.Min(5, timeout.TotalSeconds)) : timeout);
+            connection = await source.OpenConnectionAsync(connect.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException or OperationCanceledException)
         {
             // Nothing was sent: the write definitely did not happen.
             return new WriteRecord(path, seq, WriteOutcome.Failed, started, _clock.Elapsed, Error: Describe(ex));
@@ -128,7 +142,10 @@ public sealed class LoadGenerator : IAsyncDisposable
             connection.Notice += OnNotice;
             try
             {
-                await using var command = new NpgsqlCommand($"INSERT INTO {Table} (run_id, path, seq) VALUES ($1, $2, $3) RETURNING inet_server_addr()::text", connection);
+                await using var command = new NpgsqlCommand($"INSERT INTO {Table} (run_id, path, seq) VALUES ($1, $2, $3) RETURNING inet_server_addr()::text", connection)
+                {
+                    CommandTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)),
+                };
                 command.Parameters.Add(new NpgsqlParameter { Value = _runId });
                 command.Parameters.Add(new NpgsqlParameter { Value = path });
                 command.Parameters.Add(new NpgsqlParameter { Value = seq });

@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using HaStack.ServiceDefaults;
 
 namespace HaStack.FailoverDrill.Service;
 
@@ -28,14 +27,9 @@ public sealed class ControlSecretFilter(IConfiguration configuration) : IEndpoin
             return Results.Json(new { error = $"no control secret is configured ({ConfigurationKey}): drills are disabled" }, statusCode: StatusCodes.Status403Forbidden);
         }
 
-        var header = http.Request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        var given = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : "";
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(secret)))
+        if (!BearerSecret.IsPresentedBy(http.Request, secret))
         {
-            http.Response.Headers.WWWAuthenticate = "Bearer";
-            return Results.Json(new { error = "the stack's control secret is required: Authorization: Bearer <drill-control-secret parameter>" },
-                statusCode: StatusCodes.Status401Unauthorized);
+            return BearerSecret.Refuse(http, "the stack's control secret is required: Authorization: Bearer <drill-control-secret parameter>");
         }
 
         return await next(context).ConfigureAwait(false);

@@ -41,6 +41,8 @@ public sealed class ProbeMetrics
             "The member's PostgreSQL timeline.");
         meter.CreateObservableGauge("hastack_probe_sync_standbys", () => Single(r => r.SyncStandbys), null,
             "Standbys the leader replicates to synchronously.");
+        meter.CreateObservableGauge("hastack_probe_synchronous_mode", () => Single(r => r.Settings.SynchronousMode ? 1 : 0), null,
+            "1 if Patroni's synchronous_mode is on (on, strict or quorum, from its live /config), 0 otherwise.");
         meter.CreateObservableGauge("hastack_probe_failover_ready", () => Single(r => r.FailoverReadiness.Ready ? 1 : 0), null,
             "1 if a replica exists that Patroni would promote on a leader crash, 0 otherwise.");
         meter.CreateObservableGauge("hastack_probe_verdict", () => Single(r => (int)r.Verdict), null,
@@ -71,6 +73,8 @@ public sealed class ProbeMetrics
             "When the newest backup completed (Unix time).");
         meter.CreateObservableGauge("hastack_probe_backup_age_seconds", () => Backup<double>(b => b.LastCompletedAt is { } t ? (DateTimeOffset.UtcNow - t).TotalSeconds : null), "s",
             "Age of the newest backup.");
+        meter.CreateObservableGauge("hastack_probe_backup_schedule_seconds", () => Backup<double>(b => b.Schedule?.TotalSeconds), "s",
+            "HaStack:BackupSchedule, the interval of scheduled backups (absent when there is none); the probe warns past twice it.");
         meter.CreateObservableGauge("hastack_probe_backup_last_size_bytes", () => Backup<long>(b => b.LastSizeBytes), "By",
             "What the newest backup stored in the repository (compressed, only what it added).");
         meter.CreateObservableGauge("hastack_probe_backup_last_duration_seconds", () => Backup<double>(b => b.LastDurationSeconds), "s",

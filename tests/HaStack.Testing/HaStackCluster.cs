@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using HaStack.Patroni;
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Xunit;
@@ -44,6 +45,9 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
 
     public IReadOnlyList<string> NodeNames { get; private set; } = [];
 
+    /// <summary>When the stack had one leader and every replica streaming: idle-time checks count from here.</summary>
+    public DateTimeOffset ReadyAt { get; private set; }
+
     /// <summary>Where this cluster's AppHost and container logs are written.</summary>
     public FileLoggerProvider LogFile { get; private set; } = null!;
 
@@ -80,6 +84,7 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
 
             await Wait.UntilAsync("one leader and every replica streaming", Timeouts.ClusterReady,
                 async ct => await StreamingReplicaCountAsync(ct) == NodeNames.Count - 1);
+            ReadyAt = DateTimeOffset.UtcNow;
         }
         catch (Exception ex)
         {
@@ -126,6 +131,40 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
         var parameter = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>().Single(p => p.Name == name);
         return await parameter.GetValueAsync(ct) ?? throw new InvalidOperationException($"{name} has no value");
     }
+
+    /// <summary>
+    /// The alert state changes the HealthProbe's receiver got from Alertmanager (<c>GET /alerts</c> on its
+    /// localhost endpoint), oldest first.
+    /// </summary>
+    public async Task<IReadOnlyList<ReceivedAlert>> ReceivedAlertsAsync(CancellationToken ct = default)
+    {
+        using var http = new HttpClient { BaseAddress = GetEndpoint("healthprobe", "http"), Timeout = TimeSpan.FromSeconds(5) };
+        return await http.GetFromJsonAsync<List<ReceivedAlert>>("/alerts", s_json, ct) ?? [];
+    }
+
+    /// <summary>Waits until the receiver has an alert that <paramref name="match"/> accepts; returns it.</summary>
+    public async Task<ReceivedAlert> WaitForReceivedAlertAsync(string what, Func<ReceivedAlert, bool> match, TimeSpan timeout)
+    {
+        ReceivedAlert? found = null;
+        IReadOnlyList<ReceivedAlert> last = [];
+        try
+        {
+            await Wait.UntilAsync(what, timeout, async ct =>
+            {
+                last = await ReceivedAlertsAsync(ct);
+                found = last.FirstOrDefault(match);
+                return found is not null;
+            });
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}; the receiver has: {(last.Count == 0 ? "nothing" : string.Join("; ", last))}", ex);
+        }
+
+        return found!;
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions s_json = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     /// <summary>Patroni member name → container name in the engine, as the AppHost created them.</summary>
     public IReadOnlyDictionary<string, string> Containers =>

@@ -24,6 +24,9 @@ public static class Timeouts
     /// <summary>An old leader rejoins as a streaming replica (rewind or re-clone).</summary>
     public static TimeSpan Rejoin => Scaled(120);
 
+    /// <summary>A small image (Prometheus, Alertmanager) is built from its Dockerfile, the Debian packages included.</summary>
+    public static TimeSpan ImageBuild => Scaled(600);
+
     /// <summary>The AppHost stops and its containers are gone.</summary>
     public static TimeSpan Shutdown => Scaled(90);
 

@@ -3,6 +3,7 @@
 #   HASTACK_NODES=pg-1,pg-2       Patroni REST APIs (port 8008), labelled member=<node>
 #   HASTACK_ETCD=etcd-1,etcd-2    etcd metrics ports (2381)
 #   HASTACK_TARGETS=job=host:port,...  anything else (router, pgbouncer exporter, .NET services)
+#   HASTACK_ALERTMANAGER=host:port     where alerts go (unset: nowhere)
 set -eu
 dir=/etc/prometheus/targets
 targets() { # job, comma-separated host:port list, label name for the host
@@ -19,6 +20,7 @@ targets() { # job, comma-separated host:port list, label name for the host
 for job in router pgbouncer healthprobe failoverdrill; do targets "$job" "" instance_host; done
 targets patroni "$(echo "${HASTACK_NODES:-}" | sed 's/\([^,]*\)/\1:8008/g')" member
 targets etcd "$(echo "${HASTACK_ETCD:-}" | sed 's/\([^,]*\)/\1:2381/g')" member
+targets alertmanager "${HASTACK_ALERTMANAGER:-}" instance_host
 for entry in $(echo "${HASTACK_TARGETS:-}" | tr ',' ' '); do
   targets "${entry%%=*}" "${entry#*=}" instance_host
 done

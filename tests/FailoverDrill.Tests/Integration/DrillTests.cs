@@ -102,7 +102,7 @@ public class DrillTests(DrillCluster cluster)
     }
 
     [Fact]
-    public async Task CrashDrillWithFencingReleasesTheDeadLeadersLockAtOnceLosesNoAcknowledgedWriteAndASecondDrillPasses()
+    public async Task CrashDrillWithFencingReleasesTheDeadLeadersLockAtOnceLosesNoAcknowledgedWriteFiresTheFailoverAlertAndASecondDrillPasses()
     {
         var (status, report) = await cluster.RunDrillAsync("crash");
 
@@ -126,6 +126,17 @@ public class DrillTests(DrillCluster cluster)
         Assert.All(report.Paths, p => Assert.NotNull(p.RtoSeconds));
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
         Assert.Equal(report.NewLeader, await cluster.LeaderAsync(default));
+
+        // The failover alert for the new timeline: Prometheus' rule, Alertmanager, the probe's webhook and its log
+        // line, within 30 s of the kill (the drill itself ends later, after the rejoin: the wait is only a bound).
+        var alert = await cluster.WaitForReceivedAlertAsync($"the receiver got HaStackFailover firing for timeline {report.TimelineAfter}",
+            a => a is { AlertName: "HaStackFailover", Status: "firing" } && a.Labels.Contains($"timeline={report.TimelineAfter}", StringComparison.Ordinal),
+            Timeouts.Scaled(60));
+        var alertDelay = alert.ReceivedAt - report.InjectedAt!.Value;
+        Assert.True(alertDelay > TimeSpan.Zero && alertDelay <= TimeSpan.FromSeconds(30),
+            $"the failover alert reached the receiver {alertDelay.TotalSeconds:0.0} s after the crash ({alert})");
+        Assert.Equal("warning", alert.Severity);
+        Assert.Equal($"Failover: the cluster moved to timeline {report.TimelineAfter}", alert.Summary);
 
         // The killed container was started again with `docker start`: Aspire's endpoint proxy and health check follow it.
         await Wait.UntilAsync($"{report.OldLeader}'s REST API answers through its Aspire endpoint", Timeouts.Scaled(60), async ct =>

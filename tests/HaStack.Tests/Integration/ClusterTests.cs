@@ -149,7 +149,7 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
     }
 
     [Fact]
-    public async Task DashboardShowsEachNodesRoleAtAGlanceAndASwitchoverDrillClickedThereEndsWithItsOutcomeInABrowser()
+    public async Task DashboardShowsEachNodesRoleAtAGlanceAndASwitchoverDrillClickedThereEndsWithItsOutcomeAndItsFailoverAlertInABrowser()
     {
         using var cts = new CancellationTokenSource(Timeouts.Scaled(120));
         await using var browser = await DashboardBrowser.OpenAsync(cluster.App, "failoverdrill", cts.Token);
@@ -189,6 +189,22 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
         catch (PlaywrightException ex)
         {
             throw new Xunit.Sdk.XunitException($"the dashboard does not show the roles or the drill's outcome ({ex.Message}); screenshot: {await browser.ScreenshotAsync("dashboard-drill")}");
+        }
+
+        // The failover alert the switchover raised (its new timeline), as a person sees it: a line of healthprobe's
+        // structured logs, at Warning.
+        var timeline = (await cluster.Patroni.GetClusterAsync(default)).Leader?.Timeline ?? throw new InvalidOperationException("no leader timeline");
+        try
+        {
+            await browser.GoToAsync("/structuredlogs/resource/healthprobe");
+            var line = page.GetByText($"Alert HaStackFailover firing: Failover: the cluster moved to timeline {timeline} ").First;
+            await Assertions.Expect(line).ToBeVisibleAsync(new() { Timeout = 60_000 });
+            await Assertions.Expect(page.Locator("[role='row']").Filter(new() { Has = line })).ToContainTextAsync("Warning");
+        }
+        catch (PlaywrightException ex)
+        {
+            throw new Xunit.Sdk.XunitException($"healthprobe's structured logs do not show the failover alert for timeline {timeline} ({ex.Message}); " +
+                                               $"receiver: {string.Join("; ", await cluster.ReceivedAlertsAsync())}; screenshot: {await browser.ScreenshotAsync("dashboard-alert")}");
         }
     }
 

@@ -23,6 +23,13 @@ public sealed class DashboardBrowser : IAsyncDisposable
 
     public IPage Page { get; }
 
+    /// <summary>Opens one of the dashboard's pages by its path, e.g. <c>/structuredlogs/resource/healthprobe</c>.</summary>
+    public async Task GoToAsync(string path)
+    {
+        var current = new Uri(Page.Url);
+        await Page.GotoAsync(new Uri(current, path).ToString());
+    }
+
     /// <summary>Opens the dashboard's login URL (with its token) and waits until the resource grid shows <paramref name="resource"/>.</summary>
     public static async Task<DashboardBrowser> OpenAsync(DistributedApplication app, string resource, CancellationToken ct)
     {

@@ -28,7 +28,7 @@ public class AppModelTests
         var model = await BuildModelAsync();
         var names = model.Resources.Select(r => r.Name).ToHashSet();
 
-        foreach (var expected in new[] { "etcd-1", "etcd-2", "etcd-3", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "pg", "etcd", "prometheus", "grafana", "healthprobe", "failoverdrill" })
+        foreach (var expected in new[] { "etcd-1", "etcd-2", "etcd-3", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "pg", "etcd", "prometheus", "grafana", "alertmanager", "healthprobe", "failoverdrill" })
         {
             Assert.Contains(expected, names);
         }
@@ -84,10 +84,46 @@ public class AppModelTests
 
         Assert.Equal($"local/base:{release}", BuildArgs("pg-1")["BASE_IMAGE"]);
         Assert.Equal(major, BuildArgs("pg-2")["PG_MAJOR"]);
-        foreach (var shared in new[] { "etcd-1", "router", "pgbouncer", "prometheus" })
+        foreach (var shared in new[] { "etcd-1", "router", "pgbouncer", "prometheus", "alertmanager" })
         {
             Assert.Equal("local/base:trixie", BuildArgs(shared)["BASE_IMAGE"]);
         }
+    }
+
+    [Fact]
+    public async Task AlertmanagerPostsToTheProbesWebhookWithTheSharedSecretAndPrometheusSendsItsAlertsThere()
+    {
+        var model = await BuildModelAsync();
+        var alertmanager = (IResourceWithEndpoints)model.Resources.Single(r => r.Name == "alertmanager");
+        var probe = (IResourceWithEndpoints)model.Resources.Single(r => r.Name == "healthprobe");
+#pragma warning disable CS0618 // The replacement builder API is heavier than this one-line read of a model.
+        var alertmanagerEnv = await ((IResourceWithEnvironment)alertmanager).GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+        var probeEnv = await ((IResourceWithEnvironment)probe).GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+        var prometheusEnv = await ((IResourceWithEnvironment)model.Resources.Single(r => r.Name == "prometheus")).GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+
+        // Its UI on its own endpoint, ready when /-/ready says so; the webhook is the probe's container-reachable port.
+        var http = Assert.Single(alertmanager.Annotations.OfType<EndpointAnnotation>());
+        Assert.Equal(("http", 9093), (http.Name, http.TargetPort));
+        Assert.Contains(alertmanager.Annotations.OfType<HealthCheckAnnotation>(), _ => true);
+        Assert.Contains("--add-host=host.docker.internal:host-gateway", await RuntimeArgsAsync(alertmanager));
+        Assert.Equal("http://{healthprobe.bindings.alerts.host}:{healthprobe.bindings.alerts.port}/alerts", alertmanagerEnv["HASTACK_WEBHOOK_URL"]);
+        Assert.Equal("{alert-webhook-secret.value}", alertmanagerEnv["HASTACK_WEBHOOK_TOKEN"]);
+        Assert.Equal("{alert-webhook-secret.value}", probeEnv["Alerts__WebhookSecret"]);
+        Assert.Equal("{healthprobe.bindings.alerts.targetPort}", probeEnv["Alerts__Port"]);
+        Assert.Equal("0.0.0.0", probe.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "alerts").TargetHost);
+        Assert.Equal("{alertmanager.bindings.http.host}:{alertmanager.bindings.http.port}", prometheusEnv["HASTACK_ALERTMANAGER"]);
+    }
+
+    private static async Task<string[]> RuntimeArgsAsync(IResource resource)
+    {
+        var args = new List<object>();
+        foreach (var annotation in resource.Annotations.OfType<ContainerRuntimeArgsCallbackAnnotation>())
+        {
+            await annotation.Callback(new ContainerRuntimeArgsCallbackContext(args));
+        }
+
+        return [.. args.Select(a => a.ToString()!)];
     }
 
     [Fact]
@@ -105,7 +141,7 @@ public class AppModelTests
     public async Task EveryResourceThatClientsOrOperatorsDependOnHasAHealthCheck()
     {
         var model = await BuildModelAsync();
-        foreach (var name in new[] { "etcd-1", "etcd-2", "etcd-3", "pg", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "prometheus", "grafana", "healthprobe", "failoverdrill" })
+        foreach (var name in new[] { "etcd-1", "etcd-2", "etcd-3", "pg", "pg-1", "pg-2", "router", "pgbouncer", "app", "app-ro", "prometheus", "grafana", "alertmanager", "healthprobe", "failoverdrill" })
         {
             var resource = model.Resources.Single(r => r.Name == name);
             Assert.True(resource.Annotations.OfType<HealthCheckAnnotation>().Any(), $"{name} has no health check");
