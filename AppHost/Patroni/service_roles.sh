@@ -3,10 +3,40 @@
 # idempotently. post_bootstrap.sh runs it once on a new cluster; on_role.sh on every start and promotion of a
 # primary, so a stack whose volumes predate a change gets the same roles. Passwords come from the environment.
 # $1: a connection string to the primary (default: the local socket as postgres).
+#
+# A password is set only when the role's stored SCRAM verifier does not already match it. Setting it again would
+# hash it with a new salt: PgBouncer's clients, logged in with the old salt's keys, would then fail to log in to a
+# newly promoted leader (SCRAM pass-through), so every promotion would cost the pooled clients errors.
 set -eu
 conn="${1:-host=/run/postgresql user=postgres dbname=postgres}"
+
+# needs_password ROLE PASSWORD: 1 unless ROLE's stored verifier is PASSWORD's (PBKDF2 as in RFC 5802), else 0.
+needs_password() {
+  verifier=$(psql -Atq -v ON_ERROR_STOP=1 -v role="$1" "$conn" <<'SQL' 2>/dev/null || true
+SELECT coalesce(rolpassword, '') FROM pg_authid WHERE rolname = :'role';
+SQL
+)
+  HASTACK_SCRAM_PASSWORD="$2" python3 - "$verifier" <<'PY' && echo 0 || echo 1
+import base64, hashlib, hmac, os, sys
+try:
+    scheme, rest = sys.argv[1].split("$", 1)
+    iterations_salt, keys = rest.split("$", 1)
+    iterations, salt = iterations_salt.split(":", 1)
+    stored_key = keys.split(":", 1)[0]
+    assert scheme == "SCRAM-SHA-256"
+    salted = hashlib.pbkdf2_hmac("sha256", os.environ["HASTACK_SCRAM_PASSWORD"].encode(), base64.b64decode(salt), int(iterations))
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    sys.exit(0 if hmac.compare_digest(hashlib.sha256(client_key).digest(), base64.b64decode(stored_key)) else 1)
+except Exception:
+    sys.exit(1)
+PY
+}
+
 psql -v ON_ERROR_STOP=1 -q -v app_password="$HASTACK_APP_PASSWORD" -v auth_password="$HASTACK_PGBOUNCER_AUTH_PASSWORD" \
-     -v monitor_password="$HASTACK_MONITOR_PASSWORD" "$conn" <<'SQL'
+     -v monitor_password="$HASTACK_MONITOR_PASSWORD" \
+     -v set_app="$(needs_password app "$HASTACK_APP_PASSWORD")" \
+     -v set_monitor="$(needs_password hastack_monitor "$HASTACK_MONITOR_PASSWORD")" \
+     -v set_auth="$(needs_password pgbouncer_auth "$HASTACK_PGBOUNCER_AUTH_PASSWORD")" "$conn" <<'SQL'
 -- One run at a time (post_bootstrap and a start callback may overlap on a new cluster).
 SELECT pg_advisory_lock(8008);
 SELECT NOT pg_is_in_recovery() AS is_primary \gset
@@ -24,13 +54,22 @@ BEGIN
   END LOOP;
 END
 $$;
-ALTER ROLE app LOGIN PASSWORD :'app_password';
+ALTER ROLE app LOGIN;
+\if :set_app
+ALTER ROLE app PASSWORD :'app_password';
+\endif
 GRANT pgbouncer_clients TO app;
 -- The HealthProbe reads replication state and settings; pg_monitor is all it needs.
-ALTER ROLE hastack_monitor LOGIN NOSUPERUSER PASSWORD :'monitor_password';
+ALTER ROLE hastack_monitor LOGIN NOSUPERUSER;
+\if :set_monitor
+ALTER ROLE hastack_monitor PASSWORD :'monitor_password';
+\endif
 GRANT pg_monitor TO hastack_monitor;
 -- PgBouncer's auth_user: it may call the lookup function below, and nothing else.
-ALTER ROLE pgbouncer_auth LOGIN NOSUPERUSER PASSWORD :'auth_password';
+ALTER ROLE pgbouncer_auth LOGIN NOSUPERUSER;
+\if :set_auth
+ALTER ROLE pgbouncer_auth PASSWORD :'auth_password';
+\endif
 REVOKE pg_monitor FROM pgbouncer_auth;
 SELECT NOT EXISTS (SELECT FROM pg_database WHERE datname = 'app') AS missing \gset
 \if :missing

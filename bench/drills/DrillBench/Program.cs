@@ -9,7 +9,9 @@ using Microsoft.Extensions.Logging;
 // Runs drills against a fresh stack started like the tests start it (real containers), with the same DrillRunner and
 // ChaosSoak the service and the CLI use, and prints per-drill lines, summaries and a JSON file.
 // Usage: DrillBench --kind crash[,partition,…|all] --rounds N --timing fast|default [--sync on|off|strict] [--fencing on|off] [--version 17|15]
-//                   [--switchover paused|plain|paused,plain] [--out file.json]
+//                   [--switchover paused|plain|paused,plain] [--alerts on] [--out file.json]
+//        --alerts on: after each drill that moved the timeline, the time from the fault to the HaStackFailover alert
+//                     firing in Prometheus and to the HealthProbe's receiver (its structured log line)
 //        DrillBench --chaos 30m --seed N --timing fast [--sync on|off] [--out file.json]
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal) && x.i + 1 < args.Length)
     .ToDictionary(x => x.a, x => args[x.i + 1]);
@@ -25,6 +27,7 @@ var sync = options.GetValueOrDefault("--sync", "on");
 var version = options.GetValueOrDefault("--version", "17");
 var fencing = options.GetValueOrDefault("--fencing", "on");
 var output = options.GetValueOrDefault("--out");
+var measureAlerts = options.GetValueOrDefault("--alerts", "off") == "on";
 // Switchover drills in each mode, round-robin in one session (default: the service's default, paused).
 var switchoverModes = options.GetValueOrDefault("--switchover", "paused").Split(',')
     .Select(m => SwitchoverModes.TryParse(m, out var mode) ? mode : throw new ArgumentException($"--switchover {m}: {SwitchoverModes.Allowed}")).ToList();
@@ -79,6 +82,7 @@ try
         ? switchoverModes.Select(m => (Kind: k, Mode: (SwitchoverMode?)m, Name: $"switchover-{SwitchoverModes.Name(m)}"))
         : [(Kind: k, Mode: (SwitchoverMode?)null, Name: DrillKinds.Name(k))]).ToList();
     var reports = plan.ToDictionary(p => p.Name, _ => new List<DrillReport>());
+    var alerts = plan.ToDictionary(p => p.Name, _ => new List<AlertLatency>());
     // Round-robin over the kinds: each kind sees the same mix of machine noise.
     for (var round = 1; round <= rounds; round++)
     {
@@ -99,6 +103,16 @@ try
             {
                 Console.WriteLine(report.ToTable());
             }
+            else if (measureAlerts && report is { TimelineAfter: { } timeline, InjectedAt: { } injectedAt } && timeline != report.TimelineBefore)
+            {
+                var alert = await cluster.WaitForReceivedAlertAsync($"HaStackFailover firing for timeline {timeline}",
+                    a => a is { AlertName: "HaStackFailover", Status: "firing" } && a.Labels.Contains($"timeline={timeline}", StringComparison.Ordinal),
+                    TimeSpan.FromSeconds(120));
+                var latency = new AlertLatency(report.Timing?.NewLeaderSeconds, (alert.StartsAt - injectedAt).TotalSeconds, (alert.ReceivedAt - injectedAt).TotalSeconds);
+                alerts[name].Add(latency);
+                Console.WriteLine($"        alert: new leader {latency.NewLeaderSeconds:0.00} s, firing in Prometheus {latency.FiringSeconds:0.00} s, " +
+                                  $"at the receiver (its log line) {latency.ReceivedSeconds:0.00} s after the fault");
+            }
         }
     }
 
@@ -109,10 +123,24 @@ try
         Console.WriteLine(summary.ToTable());
     }
 
+    var alertSummaries = alerts.Where(kv => kv.Value.Count > 0).ToDictionary(kv => kv.Key, kv => new
+    {
+        newLeader = Stats.Of(kv.Value.Select(a => a.NewLeaderSeconds)),
+        firing = Stats.Of(kv.Value.Select(a => (double?)a.FiringSeconds)),
+        received = Stats.Of(kv.Value.Select(a => (double?)a.ReceivedSeconds)),
+    });
+    foreach (var (kind, a) in alertSummaries)
+    {
+        Console.WriteLine($"-- {kind}: seconds from the fault (n, min / median / p95 / max)");
+        Console.WriteLine($"   new leader                {a.newLeader}");
+        Console.WriteLine($"   alert firing (Prometheus) {a.firing}");
+        Console.WriteLine($"   alert at the receiver     {a.received}");
+    }
+
     if (output is not null)
     {
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(
-            new { kinds = kinds.Select(DrillKinds.Name), timing, sync, fencing, rounds, postgres = serverVersion, patroni = patroniVersion, summaries, reports }, DrillReport.JsonOptions));
+            new { kinds = kinds.Select(DrillKinds.Name), timing, sync, fencing, rounds, postgres = serverVersion, patroni = patroniVersion, summaries, alerts = alertSummaries, reports }, DrillReport.JsonOptions));
     }
 
     return summaries.Values.All(s => s.Passed == rounds && s.LostWrites == 0) ? 0 : 1;
@@ -121,6 +149,9 @@ finally
 {
     await cluster.DisposeAsync();
 }
+
+/// <summary>Seconds from a drill's fault to the new leader, to the failover alert firing in Prometheus, and to the receiver.</summary>
+internal sealed record AlertLatency(double? NewLeaderSeconds, double FiringSeconds, double ReceivedSeconds);
 
 /// <summary>The test fixture's stack with the bench's timing profile and synchronous mode.</summary>
 internal sealed class BenchCluster(string[] arguments) : HaStackCluster

@@ -434,6 +434,7 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
         var oldLeader = await cluster.LeaderAsync(default) ?? throw new InvalidOperationException("no leader");
         var candidate = cluster.NodeNames.First(n => n != oldLeader);
         await DashboardShowsRoleAsync(oldLeader, "leader");
+        var verifier = await AppPasswordVerifierAsync(oldLeader);
 
         // Patroni answers the POST only once the switchover is done: the clock starts before it.
         var switched = System.Diagnostics.Stopwatch.StartNew();
@@ -463,7 +464,15 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
         });
         await DashboardShowsRoleAsync(candidate, "leader");
         await DashboardShowsRoleAsync(oldLeader, "sync standby");
+
+        // The new leader's callback brought the service roles up to date without hashing app's password again: a
+        // new salt would make PgBouncer's logged-in clients (SCRAM pass-through) fail to log in to it.
+        Assert.StartsWith("SCRAM-SHA-256$", verifier);
+        Assert.Equal(verifier, await AppPasswordVerifierAsync(candidate));
     }
+
+    private async Task<string> AppPasswordVerifierAsync(string node) =>
+        (await cluster.ExecAsync(node, ["psql", "-h", "/var/run/postgresql", "-U", "postgres", "-AtXc", "SELECT rolpassword FROM pg_authid WHERE rolname = 'app'"])).Trim();
 
     [Fact]
     public async Task PooledWritesGoStraightFromPgBouncerToTheLeaderNotThroughTheRouter()
