@@ -101,8 +101,8 @@ public sealed record DrillSettings
     public TimeSpan PauseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Paused switchover: how long a pooled write (its connect and its command) waits, as an application with Npgsql's
-    /// default command timeout (30 s) would. The promise is a stall and no error; the stall itself is measured
+    /// Paused switchover: how long a pooled write's command waits, as an application with Npgsql's default command
+    /// timeout (30 s) would. The promise is a stall and no error; the stall itself is measured
     /// (<see cref="ClientPauseReport.ResumedAfterSeconds"/>). Every other write gives up after <see cref="WriteTimeout"/>.
     /// </summary>
     public TimeSpan PausedClientTimeout { get; init; } = TimeSpan.FromSeconds(30);

@@ -47,16 +47,16 @@ public sealed class LoadGenerator : IAsyncDisposable
     }
 
     /// <summary>
-    /// What a writer's connections are: a command gives up after <see cref="DrillSettings.WriteTimeout"/>. The connect
-    /// timeout allows the longest wait a write may be given (<see cref="DrillSettings.PausedClientTimeout"/>); each
-    /// writer bounds its own connects (at most 5 s, unless its path waits longer).
+    /// What a writer's connections are: a write gives up after <see cref="DrillSettings.WriteTimeout"/> (a path given
+    /// a longer wait sets it on its commands), a connect after at most 5 s per host, so a multi-host path moves on
+    /// from a dead node.
     /// </summary>
     public static NpgsqlConnectionStringBuilder Configure(NpgsqlConnectionStringBuilder builder, DrillSettings settings)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
         builder.CommandTimeout = Math.Max(1, (int)Math.Ceiling(settings.WriteTimeout.TotalSeconds));
-        builder.Timeout = Math.Max(1, (int)Math.Ceiling(Math.Max(Math.Min(5, settings.WriteTimeout.TotalSeconds), settings.PausedClientTimeout.TotalSeconds)));
+        builder.Timeout = Math.Max(1, Math.Min(5, (int)Math.Ceiling(settings.WriteTimeout.TotalSeconds)));
         builder.ApplicationName = "hastack-failoverdrill";
         return builder;
     }
@@ -117,10 +117,9 @@ public sealed class LoadGenerator : IAsyncDisposable
         NpgsqlConnection connection;
         try
         {
-            using var connect = new CancellationTokenSource(timeout == _settings.WriteTimeout ? TimeSpan.FromSeconds(Math.Min(5, timeout.TotalSeconds)) : timeout);
-            connection = await source.OpenConnectionAsync(connect.Token).ConfigureAwait(false);
+            connection = await source.OpenConnectionAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException or OperationCanceledException)
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
             // Nothing was sent: the write definitely did not happen.
             return new WriteRecord(path, seq, WriteOutcome.Failed, started, _clock.Elapsed, Error: Describe(ex));

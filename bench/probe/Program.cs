@@ -34,7 +34,8 @@ var targets = new ProbeTargets
     PgBouncerMetrics = new Uri(cluster.GetEndpoint("pgbouncer", "metrics"), "/metrics"),
     Etcd = new[] { "etcd-1", "etcd-2", "etcd-3" }.Select(n => (n, cluster.GetEndpoint(n, "metrics"))).ToList(),
 };
-using var http = new HttpClient();
+// Patroni's REST API is HTTPS with the stack's own CA (unless HaStack:Tls=off): verify it, as the probe does.
+using var http = new HttpClient(HaStack.Patroni.StackTrust.CreateHandler(cluster.RootCertificatePath));
 await using (var probe = new ClusterProbe(targets, new ProbeThresholds(), http))
 {
     for (var i = 0; i < 20; i++)

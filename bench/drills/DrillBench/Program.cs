@@ -57,10 +57,12 @@ try
         EtcdMembers = cluster.EtcdMetricsUrls,
         PgBouncerContainer = cluster.PgBouncerContainer,
     };
+    // Patroni's REST API is HTTPS with the stack's own CA (unless HaStack:Tls=off): verify it, as the service does.
+    using var http = new HttpClient(HaStack.Patroni.StackTrust.CreateHandler(cluster.RootCertificatePath)) { Timeout = Timeout.InfiniteTimeSpan };
     using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
     if (chaos is { } duration)
     {
-        var soak = await new ChaosSoak(target, new DrillSettings(), metrics: null, loggers.CreateLogger("soak")).RunAsync(duration, seed, CancellationToken.None);
+        var soak = await new ChaosSoak(target, new DrillSettings(), metrics: null, loggers.CreateLogger("soak"), http).RunAsync(duration, seed, CancellationToken.None);
         Console.WriteLine(soak.ToTable());
         foreach (var (kind, summary) in soak.ByKind)
         {
@@ -88,7 +90,7 @@ try
     {
         foreach (var (kind, mode, name) in plan)
         {
-            var runner = new DrillRunner(target, new DrillSettings { Switchover = mode }, metrics: null, loggers.CreateLogger("drill"));
+            var runner = new DrillRunner(target, new DrillSettings { Switchover = mode }, metrics: null, loggers.CreateLogger("drill"), http);
             await runner.WaitUntilReadyAsync(kind, TimeSpan.FromSeconds(180), CancellationToken.None);
             var report = await runner.RunAsync(kind, CancellationToken.None);
             reports[name].Add(report);
