@@ -84,6 +84,7 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
 
             await Wait.UntilAsync("one leader and every replica streaming", Timeouts.ClusterReady,
                 async ct => await StreamingReplicaCountAsync(ct) == NodeNames.Count - 1);
+            await WaitUntilPrometheusSeesEveryNodeAsync();
             ReadyAt = DateTimeOffset.UtcNow;
         }
         catch (Exception ex)
@@ -91,6 +92,22 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
             await DisposeAsync();
             throw new InvalidOperationException($"The cluster did not start ({ex.Message}); its logs are in {LogFile.Path}", ex);
         }
+    }
+
+    /// <summary>
+    /// Waits until Prometheus has scraped every Patroni node and recorded the cluster's timeline: the failover alert
+    /// compares a timeline with the one before, so a failover before Prometheus' first look would pass unnoticed.
+    /// </summary>
+    private async Task WaitUntilPrometheusSeesEveryNodeAsync()
+    {
+        using var prometheus = new HttpClient { BaseAddress = GetEndpoint("prometheus", "http"), Timeout = TimeSpan.FromSeconds(5) };
+        var query = Uri.EscapeDataString("count(up{job=\"patroni\"} == 1) and on() hastack:patroni_timeline:max");
+        await Wait.UntilAsync("Prometheus has scraped every Patroni node and recorded the timeline", Timeouts.ScrapesUp, async ct =>
+        {
+            var result = (await prometheus.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/query?query={query}", ct))
+                .GetProperty("data").GetProperty("result");
+            return result.GetArrayLength() == 1 && result[0].GetProperty("value")[1].GetString() == NodeNames.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }, TimeSpan.FromSeconds(1));
     }
 
     async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
