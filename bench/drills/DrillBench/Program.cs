@@ -131,12 +131,13 @@ try
         firing = Stats.Of(kv.Value.Select(a => (double?)a.FiringSeconds)),
         received = Stats.Of(kv.Value.Select(a => (double?)a.ReceivedSeconds)),
     });
+    static string Line(Stats? s) => s is null ? "-" : $"{s.Count,3}  {s.Min,6:0.00}  {s.Median,6:0.00}  {s.P95,6:0.00}  {s.Max,6:0.00}";
     foreach (var (kind, a) in alertSummaries)
     {
-        Console.WriteLine($"-- {kind}: seconds from the fault (n, min / median / p95 / max)");
-        Console.WriteLine($"   new leader                {a.newLeader}");
-        Console.WriteLine($"   alert firing (Prometheus) {a.firing}");
-        Console.WriteLine($"   alert at the receiver     {a.received}");
+        Console.WriteLine($"-- {kind}: seconds from the fault     n     min  median     p95     max");
+        Console.WriteLine($"   new leader                {Line(a.newLeader)}");
+        Console.WriteLine($"   alert firing (Prometheus) {Line(a.firing)}");
+        Console.WriteLine($"   alert at the receiver     {Line(a.received)}");
     }
 
     if (output is not null)
