@@ -18,7 +18,7 @@ public sealed class LoadGenerator : IAsyncDisposable
     private readonly IReadOnlyList<(string Path, NpgsqlDataSource Source)> _paths;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _writers = [];
-    private readonly IReadOnlyDictionary<string, TimeSpan> _timeouts;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TimeSpan> _timeouts;
 
     /// <summary>Writers for every path; <paramref name="timeouts"/> names paths whose writes wait longer than
     /// <see cref="DrillSettings.WriteTimeout"/> (pooled writes in a paused switchover).</summary>
@@ -30,7 +30,23 @@ public sealed class LoadGenerator : IAsyncDisposable
         _clock = clock;
         _settings = settings;
         _paths = paths;
-        _timeouts = timeouts ?? new Dictionary<string, TimeSpan>();
+        _timeouts = new(timeouts ?? new Dictionary<string, TimeSpan>());
+    }
+
+    /// <summary>
+    /// From now on, writes on <paramref name="path"/> wait up to <paramref name="timeout"/> (null: back to
+    /// <see cref="DrillSettings.WriteTimeout"/>). A soak raises it around a paused switchover.
+    /// </summary>
+    public void SetTimeout(string path, TimeSpan? timeout)
+    {
+        if (timeout is { } value)
+        {
+            _timeouts[path] = value;
+        }
+        else
+        {
+            _timeouts.TryRemove(path, out _);
+        }
     }
 
     /// <summary>How long one write on <paramref name="path"/> may take, its connect included.</summary>

@@ -105,7 +105,11 @@ public sealed class ChaosSoak(DrillTarget target, DrillSettings settings, DrillM
                     pre = ready;
                 }
 
+                // A paused switchover promises pooled clients a wait, not an error: they wait as an application would.
+                var paused = kind == DrillKind.Switchover && SwitchoverModes.Effective(settings, target) == SwitchoverMode.Paused;
+                load.SetTimeout(DrillRunner.PooledPath, paused ? settings.PausedClientTimeout : null);
                 faults.Add((started.TotalSeconds, await RunFaultAsync(step, run, kind, pre, index, ct).ConfigureAwait(false)));
+                load.SetTimeout(DrillRunner.PooledPath, null);
             }
 
             await Task.Delay(settings.CoolDown, ct).ConfigureAwait(false);

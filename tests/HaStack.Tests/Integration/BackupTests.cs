@@ -32,6 +32,7 @@ public sealed class RestoredCluster(string source, DateTimeOffset time) : HaStac
 /// stack restores the first one's data to a point in time. Each test leaves the cluster with a leader, a streaming
 /// replica and working archiving.
 /// </summary>
+[Collection(nameof(BackupTests))]
 public class BackupTests(BackupCluster cluster) : IClassFixture<BackupCluster>
 {
     private const string Stanza = BackupCluster.Name;
@@ -293,3 +294,7 @@ public class BackupTests(BackupCluster cluster) : IClassFixture<BackupCluster>
         await command.ExecuteNonQueryAsync();
     }
 }
+
+/// <summary>A crash, a restore into a second stack and the probe's verdicts: runs alone, never beside another cluster.</summary>
+[CollectionDefinition(nameof(BackupTests), DisableParallelization = true)]
+public sealed class BackupTestsCollection;

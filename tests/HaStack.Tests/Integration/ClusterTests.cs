@@ -9,6 +9,7 @@ namespace HaStack.Tests.Integration;
 /// The default cluster (a leader and a sync standby) as clients and operators see it. Every test leaves it healthy
 /// (the switchover waits for the old leader to stream again), so none depends on another's order.
 /// </summary>
+[Collection(nameof(ClusterTests))]
 public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardCluster>
 {
     [Fact]
@@ -528,3 +529,7 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
             e => e.Snapshot.Properties.Any(p => p.Name == "patroni.role" && Equals(p.Value, role)), cts.Token);
     }
 }
+
+/// <summary>Timing bounds and a browser: runs alone, never beside another cluster.</summary>
+[CollectionDefinition(nameof(ClusterTests), DisableParallelization = true)]
+public sealed class ClusterTestsCollection;
