@@ -3,3 +3,4 @@
 // (ClusterTests, BackupTests) opt out and run alone; IdleClusterTests' five-minute watch of a healthy idle stack runs
 // beside the collections that only wait on generous bounds (TLS, persistence, alert rules, models).
 [assembly: CollectionBehavior(CollectionBehavior.CollectionPerClass, MaxParallelThreads = 2)]
+[assembly: TestCollectionOrderer("HaStack.Tests.IdleFirstOrderer", "HaStack.Tests")]
