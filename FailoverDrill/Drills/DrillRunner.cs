@@ -109,11 +109,8 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             observers = DrillObservers.Start(target, settings, run, ct);
             using (var phase = _source.StartActivity("load"))
             {
-                // A paused switchover promises pooled clients a wait, not an error: they wait as an application would.
-                var waits = report.Switchover == SwitchoverMode.Paused
-                    ? new Dictionary<string, TimeSpan> { [PooledPath] = settings.PausedClientTimeout }
-                    : null;
-                load = new LoadGenerator(run.Id, run.Ledger, run.Clock, settings, run.Paths, waits);
+                load = new LoadGenerator(run.Id, run.Ledger, run.Clock, settings, run.Paths);
+                load.SetTimeout(PooledPath, settings.PooledWriteTimeout(run.Kind, target));
                 await WarmUpAsync(run, load, ct).ConfigureAwait(false);
                 phase?.SetTag("drill.writes", run.Ledger.Snapshot().Count);
             }

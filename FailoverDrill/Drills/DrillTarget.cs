@@ -107,6 +107,14 @@ public sealed record DrillSettings
     /// </summary>
     public TimeSpan PausedClientTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long pooled writes wait during a fault of <paramref name="kind"/> on <paramref name="target"/>:
+    /// <see cref="PausedClientTimeout"/> in a paused switchover (it promises pooled clients a wait, not an error),
+    /// otherwise null (<see cref="WriteTimeout"/>).
+    /// </summary>
+    public TimeSpan? PooledWriteTimeout(DrillKind kind, DrillTarget target) =>
+        kind == DrillKind.Switchover && SwitchoverModes.Effective(this, target) == SwitchoverMode.Paused ? PausedClientTimeout : null;
+
     /// <summary>Switchover only: the member to promote (default: Patroni chooses).</summary>
     public string? Candidate { get; init; }
 }

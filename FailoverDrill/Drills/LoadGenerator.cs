@@ -20,22 +20,19 @@ public sealed class LoadGenerator : IAsyncDisposable
     private readonly List<Task> _writers = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TimeSpan> _timeouts;
 
-    /// <summary>Writers for every path; <paramref name="timeouts"/> names paths whose writes wait longer than
-    /// <see cref="DrillSettings.WriteTimeout"/> (pooled writes in a paused switchover).</summary>
-    public LoadGenerator(string runId, WriteLedger ledger, Stopwatch clock, DrillSettings settings, IReadOnlyList<(string Path, NpgsqlDataSource Source)> paths,
-        IReadOnlyDictionary<string, TimeSpan>? timeouts = null)
+    public LoadGenerator(string runId, WriteLedger ledger, Stopwatch clock, DrillSettings settings, IReadOnlyList<(string Path, NpgsqlDataSource Source)> paths)
     {
         _runId = runId;
         _ledger = ledger;
         _clock = clock;
         _settings = settings;
         _paths = paths;
-        _timeouts = new(timeouts ?? new Dictionary<string, TimeSpan>());
+        _timeouts = new();
     }
 
     /// <summary>
     /// From now on, writes on <paramref name="path"/> wait up to <paramref name="timeout"/> (null: back to
-    /// <see cref="DrillSettings.WriteTimeout"/>). A soak raises it around a paused switchover.
+    /// <see cref="DrillSettings.WriteTimeout"/>); see <see cref="DrillSettings.PooledWriteTimeout"/>.
     /// </summary>
     public void SetTimeout(string path, TimeSpan? timeout)
     {
@@ -49,7 +46,7 @@ public sealed class LoadGenerator : IAsyncDisposable
         }
     }
 
-    /// <summary>How long one write on <paramref name="path"/> may take, its connect included.</summary>
+    /// <summary>How long one write's command on <paramref name="path"/> may take.</summary>
     private TimeSpan TimeoutOf(string path) => _timeouts.GetValueOrDefault(path, _settings.WriteTimeout);
 
     /// <summary>A data source for a client path: multi-host strings follow the primary, as applications would.</summary>

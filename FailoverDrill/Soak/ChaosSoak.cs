@@ -105,9 +105,7 @@ public sealed class ChaosSoak(DrillTarget target, DrillSettings settings, DrillM
                     pre = ready;
                 }
 
-                // A paused switchover promises pooled clients a wait, not an error: they wait as an application would.
-                var paused = kind == DrillKind.Switchover && SwitchoverModes.Effective(settings, target) == SwitchoverMode.Paused;
-                load.SetTimeout(DrillRunner.PooledPath, paused ? settings.PausedClientTimeout : null);
+                load.SetTimeout(DrillRunner.PooledPath, settings.PooledWriteTimeout(kind, target));
                 faults.Add((started.TotalSeconds, await RunFaultAsync(step, run, kind, pre, index, ct).ConfigureAwait(false)));
                 load.SetTimeout(DrillRunner.PooledPath, null);
             }
