@@ -2,46 +2,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace HaStack.AppHost;
 
-/// <summary>How fast Patroni notices a lost leader. See <see cref="PatroniTiming"/>.</summary>
-public enum TimingProfile
-{
-    /// <summary>Patroni's own defaults: ttl 30 s, loop_wait 10 s, retry_timeout 10 s.</summary>
-    Default,
-
-    /// <summary>Short lease for drills and tests (measured in bench/RESULTS.md).</summary>
-    Fast,
-}
-
-/// <summary>Patroni's synchronous replication mode.</summary>
-public enum SynchronousMode
-{
-    /// <summary>Asynchronous streaming: a crash may lose the last acknowledged commits.</summary>
-    Off,
-
-    /// <summary>Patroni keeps one synchronous standby; commits wait for it while one exists.</summary>
-    On,
-
-    /// <summary>Like <see cref="On"/>, but writes stop rather than continue without a synchronous standby.</summary>
-    Strict,
-
-    /// <summary>
-    /// Patroni 4's quorum commit (<c>synchronous_mode: quorum</c>): a commit waits for any one of the standbys
-    /// (<c>ANY 1 (…)</c>), and Patroni promotes only a member that the quorum proves has every commit.
-    /// </summary>
-    Quorum,
-}
-
-/// <summary>Patroni's DCS timing: <c>loop_wait + 2 * retry_timeout &lt;= ttl</c> holds for every profile.</summary>
-public sealed record PatroniTiming(int Ttl, int LoopWait, int RetryTimeout)
-{
-    /// <summary>Patroni's own defaults, the same on every platform.</summary>
-    public static PatroniTiming Default { get; } = new(Ttl: 30, LoopWait: 10, RetryTimeout: 10);
-
-    /// <summary>How the dashboard shows it, e.g. <c>ttl 20 s, loop_wait 1 s, retry_timeout 3 s</c>.</summary>
-    public override string ToString() => $"ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s";
-}
-
-/// <summary>Whether a dead node's leader lock is released at once (<see cref="Patroni.ContainerFencer"/>) or expires by its ttl.</summary>
+/// <summary>Whether a dead node's leader lock is released at once (the fencer) or expires by its ttl.</summary>
 public enum FencedFailover
 {
     /// <summary>The container engine's word that the leader's container died releases its lock in etcd.</summary>
@@ -51,30 +12,13 @@ public enum FencedFailover
     Off,
 }
 
-/// <summary>Which connections use TLS (certificates from the stack's own CA, see <see cref="Tls.StackCertificateAuthority"/>).</summary>
-public enum TlsMode
-{
-    /// <summary>Plaintext everywhere (for comparison benchmarks).</summary>
-    Off,
-
-    /// <summary>
-    /// TLS offered everywhere and verified by every HaStack client: PostgreSQL <c>ssl=on</c>, replication and
-    /// pg_rewind with <c>verify-full</c>, PgBouncer to clients and servers, Patroni REST and etcd over HTTPS.
-    /// Plaintext clients are still accepted.
-    /// </summary>
-    On,
-
-    /// <summary>Like <see cref="On"/>, and plaintext clients are refused (<c>hostssl</c> only, PgBouncer requires TLS).</summary>
-    Required,
-}
-
 /// <summary>
 /// The <c>HaStack:</c> configuration section, e.g. <c>dotnet run --project AppHost -- --HaStack:Replicas=2</c>.
 /// </summary>
 public sealed class HaStackOptions
 {
     public const string SectionName = "HaStack";
-    public const int MaxReplicas = 8;
+    public const int MaxReplicas = PatroniBuilderExtensions.MaxReplicas;
 
     /// <summary>Replicas beside the leader: the cluster has <c>Replicas + 1</c> Patroni nodes.</summary>
     public int Replicas { get; init; } = 1;
@@ -155,6 +99,12 @@ public sealed class HaStackOptions
     {
         var section = configuration.GetSection(SectionName);
         var errors = new List<string>();
+        // A mistyped key would otherwise be ignored and the stack start with the default.
+        var known = typeof(HaStackOptions).GetProperties().Where(p => p.CanWrite).Select(p => p.Name).ToArray();
+        foreach (var key in section.GetChildren().Select(c => c.Key).Where(k => !known.Contains(k, StringComparer.OrdinalIgnoreCase)))
+        {
+            errors.Add($"{SectionName}:{key} is not a setting; known: {string.Join(", ", known)}.");
+        }
         var defaults = new HaStackOptions();
 
         var options = new HaStackOptions
@@ -347,11 +297,4 @@ public sealed class HaStackOptions
         errors.Add($"{SectionName}:{key} is '{raw}'; allowed: {allowed}.");
         return fallback;
     }
-}
-
-/// <summary>One or more <c>HaStack:</c> settings are invalid; the message names each and what is allowed.</summary>
-public sealed class HaStackConfigurationException(IReadOnlyList<string> errors)
-    : Exception("Invalid HaStack configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  - " + e)))
-{
-    public IReadOnlyList<string> Errors { get; } = errors;
 }

@@ -1,6 +1,4 @@
 using HaStack.AppHost;
-using HaStack.AppHost.Routing;
-using HaStack.AppHost.Tls;
 using Microsoft.Extensions.DependencyInjection;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -17,35 +15,17 @@ catch (HaStackConfigurationException ex)
     return 2;
 }
 
-var secrets = builder.AddHaStackSecrets(options);
-// TLS: the stack's own CA issues every certificate (HaStack:Tls off|on|required).
-StackTls tls;
-try
-{
-    tls = builder.AddStackTls(options);
-}
-catch (HaStackConfigurationException ex)
-{
-    Console.Error.WriteLine(ex.Message);
-    return 2;
-}
-
 builder.Services.AddHostedService<StackReadinessReporter>();
-// Containers (Prometheus) reach the host's .NET services through the engine's gateway, not Aspire's tunnel.
+// Containers (Prometheus, Alertmanager) reach the host's .NET services through the engine's gateway, not Aspire's tunnel.
 builder.DisableContainerTunnel();
 
-// Consensus: the etcd cluster holds Patroni's leader lock.
-var etcd = builder.AddEtcdCluster("etcd", options, tls);
-
-// Database: the Patroni cluster (its connection string is the direct multi-host one) and its nodes, each supervising
-// its own PostgreSQL.
-var cluster = builder.AddPatroniCluster("pg", options, etcd, secrets, tls);
-
-// Backups: the leader archives WAL into the stack's pgBackRest repository; backups at start, on schedule and on
-// command. With HaStack:RestoreFrom the cluster bootstraps from another stack's repository (point-in-time recovery).
+IResourceBuilder<PatroniClusterResource> cluster;
 try
 {
-    cluster.AddBackupRepository("backups", options);
+    // Consensus and database: etcd holds the leader lock of the Patroni cluster, whose nodes each supervise their
+    // own PostgreSQL. Every HaStack: setting becomes one fluent call here (HaStackComposition).
+    var etcd = builder.AddEtcdCluster("etcd").WithSettings(options);
+    cluster = builder.AddPatroniCluster("pg", etcd, scope: options.Name).WithSettings(options);
 }
 catch (HaStackConfigurationException ex)
 {
@@ -55,32 +35,30 @@ catch (HaStackConfigurationException ex)
 
 // Routing: HAProxy follows the leader by health checks; PgBouncer pools, its read-write database pointed straight at
 // the leader (etcd's leader key), its read-only one through HAProxy's replicas.
-var router = builder.AddRouter("router", cluster, tls, options.SharedBaseImage);
-var pgbouncer = builder.AddPgBouncer("pgbouncer", router, cluster, etcd, secrets, tls, options.SharedBaseImage);
-var app = pgbouncer.AddDatabase("app", "app", secrets.App.Resource);
-var appReadOnly = pgbouncer.AddDatabase("app-ro", "app_ro", secrets.App.Resource);
+var router = cluster.AddHAProxy("router");
+var pgbouncer = cluster.AddPgBouncer("pgbouncer", router);
+var app = pgbouncer.AddDatabase("app");
+pgbouncer.AddReadOnlyDatabase("app-ro");
 
 // Observability: Prometheus scrapes every component; Grafana shows it.
-var prometheus = builder.AddPrometheus("prometheus", cluster, etcd, tls, options.SharedBaseImage)
-    .WithScrapeTarget("router", router, RouterResource.StatsEndpointName)
-    .WithScrapeTarget("pgbouncer", pgbouncer, PgBouncerResource.ExporterEndpointName)
-    .WaitFor(pgbouncer);
+var prometheus = cluster.AddPrometheus("prometheus").WaitFor(pgbouncer);
 if (options.Grafana)
 {
-    builder.AddGrafana("grafana", prometheus, secrets.GrafanaAdmin);
+    prometheus.AddGrafana("grafana");
 }
 
 // Workers: the HealthProbe judges replication health every second (dashboard health, /status, metrics).
-var probe = builder.AddHealthProbe("healthprobe", cluster, etcd, pgbouncer, secrets, options, tls);
+var alertWebhookSecret = builder.AddParameter("alert-webhook-secret", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true)
+    .WithDescription("Bearer token Alertmanager sends to the HealthProbe's alert webhook (POST /alerts), which refuses any other.");
+var probe = cluster.AddHealthProbe("healthprobe", pgbouncer, alertWebhookSecret);
 prometheus.WithScrapeTarget("healthprobe", probe, MetricsEndpointExtensions.EndpointName);
 
-// Alerts: Prometheus' rules (Observability/Prometheus/rules) go to Alertmanager, which posts every state change to the
-// probe's webhook; the probe logs each as one structured line.
-var alertmanager = builder.AddAlertmanager("alertmanager", probe, HealthProbeBuilderExtensions.AlertsEndpointName, secrets.AlertWebhook, options.SharedBaseImage);
-prometheus.WithAlertmanager(alertmanager);
+// Alerts: Prometheus' rules go to Alertmanager, which posts every state change to the probe's webhook; the probe logs
+// each as one structured line.
+prometheus.AddAlertmanager("alertmanager", probe.GetEndpoint(HealthProbeBuilderExtensions.AlertsEndpointName), alertWebhookSecret);
 
 // Workers: on-demand failover drills, gated by the probe's verdict, started only with the control secret.
-var failoverDrill = builder.AddFailoverDrill("failoverdrill", cluster, etcd, app, secrets.DrillControl, tls, probe);
+var failoverDrill = cluster.AddFailoverDrill("failoverdrill", app, probe);
 prometheus.WithScrapeTarget("failoverdrill", failoverDrill, MetricsEndpointExtensions.EndpointName);
 
 builder.Build().Run();

@@ -1,7 +1,3 @@
-using HaStack.AppHost.Etcd;
-using HaStack.AppHost.Patroni;
-using HaStack.AppHost.Routing;
-using HaStack.AppHost.Tls;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
@@ -17,6 +13,9 @@ public static class FailoverDrillBuilderExtensions
     /// </summary>
     private const string CommandClientName = "hastack-drill-commands";
 
+    /// <summary>The parameter holding the bearer token that starts a drill.</summary>
+    public const string ControlSecretParameterName = "drill-control-secret";
+
     /// <summary>
     /// Adds the FailoverDrill service: it reaches the cluster through <paramref name="pooled"/> (PgBouncer) and
     /// <paramref name="cluster"/>'s own multi-host connection string (as <c>app-direct</c>), every node's Patroni REST
@@ -24,27 +23,23 @@ public static class FailoverDrillBuilderExtensions
     /// <c>docker start</c> of a node's or etcd member's container, <c>docker pause</c>, and a one-off container of the
     /// node image in a node's network namespace that filters its packets (<c>netfault.sh</c>). Drills run only when
     /// asked: the dashboard's drill commands, or <c>POST /drills/{kind}</c> from the host with
-    /// <paramref name="controlSecret"/> as a bearer token (the commands send it). A switchover drill pauses
+    /// the <c>drill-control-secret</c> parameter as a bearer token (the commands send it). A switchover drill pauses
     /// <paramref name="pooled"/>'s database in PgBouncer (<c>docker exec</c> of its console) around the handover, unless
     /// the plain one is asked for. When <paramref name="probe"/> is
     /// given, its verdict gates every drill.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddFailoverDrill(
-        this IDistributedApplicationBuilder builder,
+        this IResourceBuilder<PatroniClusterResource> cluster,
         string name,
-        IResourceBuilder<PatroniClusterResource> cluster,
-        IResourceBuilder<EtcdClusterResource> etcd,
         IResourceBuilder<PgBouncerDatabaseResource> pooled,
-        IResourceBuilder<ParameterResource> controlSecret,
-        StackTls tls,
         IResourceBuilder<ProjectResource>? probe = null)
     {
-        ArgumentNullException.ThrowIfNull(tls);
-        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
-        ArgumentNullException.ThrowIfNull(etcd);
         ArgumentNullException.ThrowIfNull(pooled);
-        ArgumentNullException.ThrowIfNull(controlSecret);
+        var builder = cluster.ApplicationBuilder;
+        var etcd = cluster.Resource.Etcd;
+        var controlSecret = builder.AddParameter(ControlSecretParameterName, new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true)
+            .WithDescription("Bearer token the FailoverDrill service requires to start a drill (the dashboard's commands send it).");
 
         var nodes = cluster.Resource.Nodes;
         var patroniUrls = new ReferenceExpressionBuilder();
@@ -55,28 +50,28 @@ public static class FailoverDrillBuilderExtensions
         }
 
         var etcdUrls = new ReferenceExpressionBuilder();
-        for (var i = 0; i < etcd.Resource.Members.Count; i++)
+        for (var i = 0; i < etcd.Members.Count; i++)
         {
-            var member = etcd.Resource.Members[i].Resource;
+            var member = etcd.Members[i].Resource;
             etcdUrls.AppendLiteral((i == 0 ? "" : ",") + member.Name + "=");
             etcdUrls.AppendFormatted(member.MetricsEndpoint.Property(EndpointProperty.Url));
         }
 
         var containers = string.Join(',', nodes.Select(n => $"{n.Resource.Name}={n.Resource.ContainerName}")
-            .Concat(etcd.Resource.Members.Select(m => $"{m.Resource.Name}={m.Resource.ContainerName}")));
+            .Concat(etcd.Members.Select(m => $"{m.Resource.Name}={m.Resource.ContainerName}")));
         var nodeImage = nodes[0].Resource.TryGetContainerImageName(out var image) ? image : null;
         var drill = builder.AddProject<Projects.FailoverDrill>(name, options => options.ExcludeLaunchProfile = true)
             .WithHttpEndpoint(name: HttpEndpointName)
             .WithMetricsEndpoint()
             .WithEnvironment("Drill__ControlSecret", controlSecret)
             // Patroni's REST API over HTTPS, verified against the stack's root certificate.
-            .WithRootCertificate(tls)
+            .WithStackRootCertificate()
             .WithReference(pooled, "app").WaitFor(pooled)
             .WithReference(cluster, "app-direct").WaitFor(cluster)
             .WithEnvironment("Drill__Patroni", patroniUrls.Build())
             .WithEnvironment("Drill__Etcd", etcdUrls.Build())
             .WithEnvironment("Drill__RestUser", PatroniClusterResource.RestUser)
-            .WithEnvironment("Drill__RestPassword", cluster.Resource.RestPassword)
+            .WithEnvironment("Drill__RestPassword", cluster.Resource.Secrets.Rest)
             // A crash is SIGKILL to the container through the engine, never an Aspire stop (that is graceful and
             // releases the leader lock). The same container is started again for the rejoin.
             .WithEnvironment("Drill__KillCommand__0", "docker").WithEnvironment("Drill__KillCommand__1", "kill").WithEnvironment("Drill__KillCommand__2", "{container}")

@@ -1,9 +1,4 @@
 using System.Globalization;
-using HaStack.AppHost;
-using HaStack.AppHost.Etcd;
-using HaStack.AppHost.Patroni;
-using HaStack.AppHost.Routing;
-using HaStack.AppHost.Tls;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -28,52 +23,47 @@ public static class HealthProbeBuilderExtensions
     /// Alertmanager's receiver (<see cref="AlertsEndpointName"/>): one structured log line per alert state change.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddHealthProbe(
-        this IDistributedApplicationBuilder builder,
+        this IResourceBuilder<PatroniClusterResource> cluster,
         string name,
-        IResourceBuilder<PatroniClusterResource> cluster,
-        IResourceBuilder<EtcdClusterResource> etcd,
         IResourceBuilder<PgBouncerResource> pgbouncer,
-        HaStackSecrets secrets,
-        HaStackOptions options,
-        StackTls tls)
+        IResourceBuilder<ParameterResource> alertWebhookSecret)
     {
-        ArgumentNullException.ThrowIfNull(tls);
-        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
-        ArgumentNullException.ThrowIfNull(etcd);
         ArgumentNullException.ThrowIfNull(pgbouncer);
-        ArgumentNullException.ThrowIfNull(secrets);
-        ArgumentNullException.ThrowIfNull(options);
-
-        var timing = options.PatroniTiming;
+        ArgumentNullException.ThrowIfNull(alertWebhookSecret);
+        var builder = cluster.ApplicationBuilder;
+        var etcd = cluster.Resource.Etcd;
+        var secrets = cluster.Resource.Secrets;
+        var timing = cluster.Resource.Timing;
+        var schedule = cluster.Resource.Backups?.Schedule;
 
         // No WaitFor on the cluster: a monitor must run while what it watches is still starting or broken.
         var probe = builder.AddProject<Projects.HealthProbe>(name, o => o.ExcludeLaunchProfile = true)
             .WithHttpEndpoint(name: HttpEndpointName)
             .WithMetricsEndpoint()
             // Patroni's REST API over HTTPS and PostgreSQL with VerifyFull, against the stack's root certificate.
-            .WithRootCertificate(tls)
+            .WithStackRootCertificate()
             .WithHttpEndpoint(name: AlertsEndpointName)
             .WithEndpoint(AlertsEndpointName, endpoint => endpoint.TargetHost = "0.0.0.0")
             .WithEnvironment("HealthProbe__Members", cluster.Resource.NodeNames)
-            .WithEnvironment("HealthProbe__Etcd", etcd.Resource.MemberNames)
+            .WithEnvironment("HealthProbe__Etcd", etcd.MemberNames)
             // Fallbacks until Patroni's /config answers (the probe reads the live values from there).
             .WithEnvironment("HealthProbe__Ttl", timing.Ttl.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("HealthProbe__LoopWait", timing.LoopWait.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("HealthProbe__RetryTimeout", timing.RetryTimeout.ToString(CultureInfo.InvariantCulture))
-            .WithEnvironment("HealthProbe__SynchronousMode", options.SynchronousMode == SynchronousMode.Off ? "false" : "true")
+            .WithEnvironment("HealthProbe__SynchronousMode", cluster.Resource.SynchronousMode == SynchronousMode.Off ? "false" : "true")
             // The pools come from PgBouncer's exporter (services__pgbouncer__metrics__0): the probe holds no PgBouncer login.
             .WithEnvironment("HealthProbe__PgBouncer", pgbouncer.Resource.Name)
             .WithReference(pgbouncer.GetEndpoint(PgBouncerResource.ExporterEndpointName));
 
         probe.WithEnvironment("Alerts__Port", probe.GetEndpoint(AlertsEndpointName).Property(EndpointProperty.TargetPort))
-            .WithEnvironment("Alerts__WebhookSecret", secrets.AlertWebhook);
+            .WithEnvironment("Alerts__WebhookSecret", alertWebhookSecret);
 
         // The backup repository, read with pgbackrest info in the leader's container (docker exec).
         probe.WithEnvironment("HealthProbe__Backup__Stanza", cluster.Resource.Scope);
-        if (options.BackupSchedule is { } schedule)
+        if (schedule is { } every)
         {
-            probe.WithEnvironment("HealthProbe__Backup__ScheduleSeconds", schedule.TotalSeconds.ToString(CultureInfo.InvariantCulture));
+            probe.WithEnvironment("HealthProbe__Backup__ScheduleSeconds", every.TotalSeconds.ToString(CultureInfo.InvariantCulture));
         }
 
         foreach (var node in cluster.Resource.Nodes)
@@ -81,10 +71,10 @@ public static class HealthProbeBuilderExtensions
             probe.WithEnvironment($"HealthProbe__Backup__Containers__{node.Resource.Name}", node.Resource.ContainerName);
             // services__pg-1__patroni__0 for service discovery (http://_patroni.pg-1); SQL as the pg_monitor role.
             probe.WithReference(node.Resource.RestEndpoint)
-                .WithEnvironment($"ConnectionStrings__{node.Resource.Name}", node.Resource.ConnectionStringFor(PatroniNodeResource.MonitorUser, secrets.Monitor.Resource));
+                .WithEnvironment($"ConnectionStrings__{node.Resource.Name}", node.Resource.ConnectionStringFor(PatroniNodeResource.MonitorUser, secrets.Monitor));
         }
 
-        foreach (var member in etcd.Resource.Members)
+        foreach (var member in etcd.Members)
         {
             probe.WithReference(member.Resource.MetricsEndpoint);
         }

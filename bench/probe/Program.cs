@@ -101,7 +101,7 @@ for (var run = 0; run < 3; run++)
     await WaitHealthyAsync(TimeSpan.FromMinutes(2));
     await UntilAsync(async () => await VerdictMetricAsync() == 0);
     var replica = await ReplicaAsync();
-    var container = ((HaStack.AppHost.Patroni.PatroniNodeResource)cluster.App.Services.GetRequiredServiceModel().Resources.Single(r => r.Name == replica)).ContainerName;
+    var container = ((Aspire.Hosting.ApplicationModel.PatroniNodeResource)cluster.App.Services.GetRequiredServiceModel().Resources.Single(r => r.Name == replica)).ContainerName;
     Docker("kill", container);
     var killed = Stopwatch.StartNew();
     var seen = await UntilAsync(async () =>

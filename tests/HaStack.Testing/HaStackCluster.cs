@@ -75,7 +75,7 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
             _http.Dispose();
             _http = new HttpClient(StackTrust.CreateHandler(RootCertificatePath)) { Timeout = Timeout.InfiniteTimeSpan };
             Patroni = new PatroniClient(_http, [.. PatroniUrls.Values],
-                new PatroniCredentials(HaStack.AppHost.Patroni.PatroniClusterResource.RestUser, await GetParameterAsync("patroni-rest-password", cts.Token)),
+                new PatroniCredentials(PatroniClusterResource.RestUser, await GetParameterAsync("pg-rest-password", cts.Token)),
                 TimeSpan.FromSeconds(3));
             foreach (var resource in new[] { "pg", "app", "app-ro", "prometheus" })
             {
@@ -119,7 +119,7 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
             _app = null;
             using var cts = new CancellationTokenSource(Timeouts.Shutdown);
             var repository = app.Services.GetRequiredService<DistributedApplicationModel>().Resources
-                .OfType<HaStack.AppHost.Backup.BackupRepositoryResource>().SingleOrDefault();
+                .OfType<BackupRepositoryResource>().SingleOrDefault();
             try
             {
                 await app.StopAsync(cts.Token);
@@ -185,20 +185,20 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
 
     /// <summary>Patroni member name → container name in the engine, as the AppHost created them.</summary>
     public IReadOnlyDictionary<string, string> Containers =>
-        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Patroni.PatroniNodeResource>()
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniNodeResource>()
             .ToDictionary(n => n.Name, n => n.ContainerName);
 
     /// <summary>etcd member name → container name in the engine, as the AppHost created them.</summary>
     public IReadOnlyDictionary<string, string> EtcdContainers =>
-        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Etcd.EtcdMemberResource>()
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<EtcdMemberResource>()
             .ToDictionary(m => m.Name, m => m.ContainerName);
 
     /// <summary>etcd member name → host-side URL of its read-only metrics port (<c>/health</c>, <c>/metrics</c>).</summary>
     public IReadOnlyDictionary<string, Uri> EtcdMetricsUrls => EtcdContainers.Keys.ToDictionary(m => m, m => GetEndpoint(m, "metrics"));
 
     /// <summary>The stack's pgBackRest repository resource (its volume, stanza and schedule).</summary>
-    public HaStack.AppHost.Backup.BackupRepositoryResource BackupRepository =>
-        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Backup.BackupRepositoryResource>().Single();
+    public BackupRepositoryResource BackupRepository =>
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<BackupRepositoryResource>().Single();
 
     /// <summary>Runs a command on a node's container (as its postgres user unless <paramref name="user"/> is given); its stdout.</summary>
     public Task<string> ExecAsync(string node, string[] command, string? user = null) =>
@@ -206,7 +206,7 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
 
     /// <summary>PgBouncer's container, as the AppHost named it (its admin console runs there: <c>/etc/pgbouncer/console.sh</c>).</summary>
     public string PgBouncerContainer =>
-        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Routing.PgBouncerResource>().Single().ContainerName;
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PgBouncerResource>().Single().ContainerName;
 
     /// <summary>Runs a command on PgBouncer's admin console inside its container (e.g. <c>SHOW DATABASES</c>); its rows, '|'-separated.</summary>
     public async Task<IReadOnlyList<string[]>> PgBouncerConsoleAsync(string command) =>
@@ -215,7 +215,7 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
 
     /// <summary>The image the Patroni nodes run (it carries <c>nft</c> and <c>netfault.sh</c> for the partition drills).</summary>
     public string NodeImage =>
-        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<HaStack.AppHost.Patroni.PatroniNodeResource>().First()
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniNodeResource>().First()
             .TryGetContainerImageName(out var image) ? image : throw new InvalidOperationException("the nodes have no image");
 
     /// <summary>

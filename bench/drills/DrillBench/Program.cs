@@ -46,8 +46,8 @@ try
         [.. cluster.PatroniUrls.Values],
         await cluster.GetConnectionStringAsync("app"),
         await cluster.GetConnectionStringAsync("pg"),
-        HaStack.AppHost.Patroni.PatroniClusterResource.RestUser,
-        await cluster.GetParameterAsync("patroni-rest-password"),
+        Aspire.Hosting.ApplicationModel.PatroniClusterResource.RestUser,
+        await cluster.GetParameterAsync("pg-rest-password"),
         ["docker", "kill", "{container}"],
         ["docker", "start", "{container}"],
         cluster.Containers.Concat(cluster.EtcdContainers).ToDictionary())

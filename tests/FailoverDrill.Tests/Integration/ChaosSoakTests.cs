@@ -82,7 +82,7 @@ public class ChaosSoakTests(DrillCluster cluster)
     private async Task<(int ExitCode, SoakReport Soak, string Stderr)> RunSoakAsync(int seed, string duration)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment["HASTACK_PATRONI_PASSWORD"] = await cluster.GetParameterAsync("patroni-rest-password");
+        start.Environment["HASTACK_PATRONI_PASSWORD"] = await cluster.GetParameterAsync("pg-rest-password");
         var containers = cluster.Containers.Concat(cluster.EtcdContainers).Select(kv => $"{kv.Key}={kv.Value}");
         foreach (var argument in new[]
                  {

@@ -368,7 +368,7 @@ public class DrillTests(DrillCluster cluster)
     private async Task<DrillReport> RunCliCrashDrillAsync()
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment["HASTACK_PATRONI_PASSWORD"] = await cluster.GetParameterAsync("patroni-rest-password");
+        start.Environment["HASTACK_PATRONI_PASSWORD"] = await cluster.GetParameterAsync("pg-rest-password");
         foreach (var argument in new[]
                  {
                      Path.Combine(AppContext.BaseDirectory, "FailoverDrill.dll"), "run", "--kind", "crash",

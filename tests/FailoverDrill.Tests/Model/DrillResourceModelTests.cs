@@ -1,7 +1,6 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using HaStack.AppHost.Patroni;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FailoverDrill.Tests.Model;
@@ -29,7 +28,7 @@ public class DrillResourceModelTests
 #pragma warning restore CS0618
         var nodes = model.Resources.OfType<PatroniNodeResource>().ToList();
         Assert.Equal(3, nodes.Count);
-        var etcd = model.Resources.OfType<HaStack.AppHost.Etcd.EtcdMemberResource>().ToList();
+        var etcd = model.Resources.OfType<EtcdMemberResource>().ToList();
         Assert.Equal(3, etcd.Count);
         Assert.Equal(string.Join(',', nodes.Select(n => $"{n.Name}={n.ContainerName}").Concat(etcd.Select(m => $"{m.Name}={m.ContainerName}"))), env["Drill__Containers"]);
         Assert.Equal(etcd.Select(m => m.Name), env["Drill__Etcd"].Split(',').Select(p => p.Split('=')[0]));

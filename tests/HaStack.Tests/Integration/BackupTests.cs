@@ -59,7 +59,7 @@ public class BackupTests(BackupCluster cluster) : IClassFixture<BackupCluster>
         // Visible: the repository resource shows the backup, the probe's metrics and report carry it.
         Assert.True(cluster.App.ResourceNotifications.TryGetCurrentState("backups", out var state));
         Assert.StartsWith("Backed up", state.Snapshot.State?.Text);
-        Assert.Contains(state.Snapshot.Properties, p => p.Name == HaStack.AppHost.Backup.BackupRepositoryResource.LastBackupPropertyName && $"{p.Value}".Contains('F'));
+        Assert.Contains(state.Snapshot.Properties, p => p.Name == Aspire.Hosting.ApplicationModel.BackupRepositoryResource.LastBackupPropertyName && $"{p.Value}".Contains('F'));
         await Wait.UntilAsync("the probe reports the backup and the archiving", Timeouts.Scaled(60), async ct =>
         {
             using var status = await StatusAsync(ct);
@@ -238,7 +238,7 @@ public class BackupTests(BackupCluster cluster) : IClassFixture<BackupCluster>
         using var cts = new CancellationTokenSource(Timeouts.Scaled(180));
         await cluster.App.ResourceNotifications.WaitForResourceAsync("backups",
             e => e.Snapshot.State?.Text is { } text && (text.StartsWith("Backed up", StringComparison.Ordinal) || text == "Backup failed")
-                 || e.Snapshot.Properties.Any(p => p.Name == HaStack.AppHost.Backup.BackupRepositoryResource.LastBackupTimePropertyName), cts.Token);
+                 || e.Snapshot.Properties.Any(p => p.Name == Aspire.Hosting.ApplicationModel.BackupRepositoryResource.LastBackupTimePropertyName), cts.Token);
         Assert.NotEmpty(await InfoAsync(await LeaderAsync()));
     }
 

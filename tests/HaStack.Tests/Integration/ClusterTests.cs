@@ -21,7 +21,7 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
         // PgBouncer's auth_user: the lookup answers for the application role, never for a superuser, the replication
         // user or itself, and the role reads no catalogue of passwords on its own.
         await using (var auth = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(node.ConnectionString)
-                     { Username = "pgbouncer_auth", Password = await cluster.GetParameterAsync("pgbouncer-auth-password") }.ConnectionString))
+                     { Username = "pgbouncer_auth", Password = await cluster.GetParameterAsync("pg-pgbouncer-auth-password") }.ConnectionString))
         {
             await auth.OpenAsync();
             async Task<string?> LookupAsync(string user)

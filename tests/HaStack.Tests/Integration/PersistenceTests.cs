@@ -1,6 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using HaStack.AppHost.Patroni;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HaStack.Tests.Integration;

@@ -71,7 +71,7 @@ public class TlsTests(TlsRequiredCluster cluster) : IClassFixture<TlsRequiredClu
         // while the same connection by its resource name (in the certificate) succeeds.
         var target = cluster.NodeNames[0];
         var other = cluster.NodeNames[1];
-        var password = await cluster.GetParameterAsync("app-password");
+        var password = await cluster.GetParameterAsync("pg-app-password");
         string Dsn(string host) => $"host={host} port=5432 dbname=app user=app password={password} sslmode=verify-full sslrootcert=/tmp/tls/ca.crt connect_timeout=5";
 
         var good = await Docker.TryRunAsync("exec", cluster.Containers[other], "psql", Dsn(target), "-AtXc", "SELECT 1");

@@ -170,7 +170,8 @@ public class AppModelTests
             .Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).ToArray();
 
         Assert.Equal(["etcd-1", "etcd-2", "etcd-3"], WaitsFor("pg-1").Order());
-        Assert.Equal(["pg-1", "pg-2"], WaitsFor("router").Order());
+        // HAProxy starts once the cluster has a primary (the cluster's health); it checks every node itself.
+        Assert.Equal(["pg"], WaitsFor("router"));
         Assert.Contains("router", WaitsFor("pgbouncer"));
         Assert.Contains("pgbouncer", WaitsFor("prometheus"));
         Assert.Contains("prometheus", WaitsFor("grafana"));
@@ -233,8 +234,14 @@ public class AppModelTests
             var env = await resource.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
 #pragma warning restore CS0618
             Assert.Equal(expected, env["HASTACK_TLS"]);
-            // The certificate files (never environment variables) exactly when TLS is on.
-            Assert.Equal(verifyFull, resource.Annotations.OfType<ContainerFileSystemCallbackAnnotation>().Any());
+            // The certificate files (never environment variables) exactly when TLS is on, decided when the container starts.
+            var files = new List<ContainerFileSystemItem>();
+            foreach (var callback in resource.Annotations.OfType<ContainerFileSystemCallbackAnnotation>().Where(a => a.DestinationPath == "/etc/hastack/tls"))
+            {
+                files.AddRange(await callback.Callback(new ContainerFileSystemCallbackContext { Model = resource, Services = new ServiceCollection().BuildServiceProvider() }, CancellationToken.None));
+            }
+
+            Assert.Equal(verifyFull, files.Count > 0);
         }
 
         foreach (var name in new[] { "app", "app-ro", "pg" })
@@ -253,7 +260,7 @@ public class AppModelTests
     [Fact]
     public void TheStackCaIssuesCertificatesForTheNamesThatChainToIt()
     {
-        using var authority = HaStack.AppHost.Tls.StackCertificateAuthority.Create("modeltest");
+        using var authority = StackCertificateAuthority.Create("modeltest");
         var issued = authority.Issue("pg-1", "router");
         using var leaf = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(issued.CertificatePem);
         using var root = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(authority.CertificatePem);
@@ -266,12 +273,12 @@ public class AppModelTests
         Assert.False(HaStack.Patroni.StackTrust.Validate(root, leaf, System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch));
 
         // Kept across runs as the parameter's PEM: read back, it is the same CA; anything else is a clear error.
-        using var again = HaStack.AppHost.Tls.StackCertificateAuthority.FromPem(authority.ToPem(), "hastack-ca");
+        using var again = StackCertificateAuthority.FromPem(authority.ToPem(), "hastack-ca");
         Assert.Equal(authority.CertificatePem, again.CertificatePem);
-        var error = Assert.Throws<HaStackConfigurationException>(() => HaStack.AppHost.Tls.StackCertificateAuthority.FromPem("not a certificate", "hastack-ca"));
+        var error = Assert.Throws<HaStackConfigurationException>(() => StackCertificateAuthority.FromPem("not a certificate", "hastack-ca"));
         Assert.Contains("Parameters:hastack-ca is not a usable certificate authority", error.Message);
 
-        using var other = HaStack.AppHost.Tls.StackCertificateAuthority.Create("other");
+        using var other = StackCertificateAuthority.Create("other");
         using var otherRoot = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(other.CertificatePem);
         Assert.False(HaStack.Patroni.StackTrust.Validate(otherRoot, leaf, System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors));
     }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Aspire.Hosting.ApplicationModel;
-using HaStack.AppHost.Patroni;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HealthProbe.Tests.Integration;
