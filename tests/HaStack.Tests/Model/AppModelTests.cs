@@ -210,6 +210,7 @@ public class AppModelTests
     [InlineData("RestoreFrom", "other", "HaStack:RestoreFrom needs HaStack:RestoreTime")]
     [InlineData("RestoreTime", "2026-12-02T12:00:00Z", "HaStack:RestoreTime is set without HaStack:RestoreFrom")]
     [InlineData("Tls", "maybe", "HaStack:Tls is 'maybe'; allowed: off, on, required.")]
+    [InlineData("Replcas", "3", "HaStack:Replcas is not a setting; known: Replicas, EtcdMembers, PostgresVersion, Timing, SynchronousMode, FencedFailover, Grafana, PublishEtcdClient, Persistent, BaseImage, Name, BackupSchedule, RestoreFrom, RestoreTime, Tls.")]
     public void InvalidSettingIsRejectedWithItsNameAndWhatIsAllowed(string key, string value, string message)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([new($"HaStack:{key}", value)]).Build();
@@ -217,6 +218,18 @@ public class AppModelTests
         var error = Assert.Throws<HaStackConfigurationException>(() => HaStackOptions.Load(configuration));
 
         Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public async Task AnUnknownSettingStopsTheAppHostBeforeAnythingStartsAndNamesTheKnownOnes()
+    {
+        var appHost = Path.Combine(AppContext.BaseDirectory, "AppHost.dll");
+
+        var run = await CommandRunner.RunAsync("dotnet", [appHost, "--HaStack:Replcas=3"], TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("HaStack:Replcas is not a setting; known: Replicas,", run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stderr);
     }
 
     [Theory]

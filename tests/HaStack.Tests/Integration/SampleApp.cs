@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace HaStack.Tests.Integration;
+
+/// <summary>
+/// The sample in <c>samples/</c>, as a team outside this repository gets it: copied to a folder of its own, HaStack
+/// packed into a local feed there (<c>scripts/pack.sh</c>), restored and built from that feed, then started as the
+/// team would start it (its AppHost's own process, with its launch profile's settings). Its API answers on
+/// <see cref="ApiUrl"/>. Disposing it stops the AppHost with SIGTERM, as Ctrl+C would, and removes any container left.
+/// </summary>
+public sealed partial class SampleApp : IAsyncLifetime
+{
+    public static readonly Uri ApiUrl = new("http://localhost:5280");
+    private Process? _appHost;
+    private StreamWriter? _log;
+
+    /// <summary>The copy's root (holds <c>samples/</c> and <c>artifacts/packages</c>).</summary>
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "hastack-sample-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public string Samples => Path.Combine(Root, "samples");
+
+    public string AppHostDll => Path.Combine(Samples, "OrdersApp.AppHost", "bin", "Debug", "net10.0", "OrdersApp.AppHost.dll");
+
+    public HttpClient Api { get; } = new() { BaseAddress = ApiUrl, Timeout = TimeSpan.FromSeconds(30) };
+
+    public async Task InitializeAsync()
+    {
+        var repository = FindRepository();
+        CopyDirectory(Path.Combine(repository, "samples"), Samples);
+        var pack = await CommandRunner.RunAsync(Path.Combine(repository, "scripts", "pack.sh"), [Path.Combine(Root, "artifacts", "packages")], Timeouts.Scaled(300));
+        Assert.True(pack.ExitCode == 0, $"pack.sh failed: {pack.Stderr}");
+        var build = await CommandRunner.RunAsync("dotnet", ["build", Path.Combine(Samples, "OrdersApp.slnx"), "-v", "quiet", "-nologo"], Timeouts.Scaled(600));
+        Assert.True(build.ExitCode == 0, $"The sample did not build from the local feed: {build.Stdout}{build.Stderr}");
+
+        var logDirectory = Environment.GetEnvironmentVariable("HASTACK_TEST_LOGS") is { Length: > 0 } d ? d : Path.Combine(Directory.GetCurrentDirectory(), "test-logs");
+        Directory.CreateDirectory(logDirectory);
+        _log = new StreamWriter(Path.Combine(logDirectory, $"SampleApp-{DateTime.UtcNow:yyyyMMdd-HHmmss}.log")) { AutoFlush = true };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(AppHostDll)! };
+        start.ArgumentList.Add(AppHostDll);
+        // What the sample's launch profile sets (dotnet run would read it); HaStack__BaseImage comes from the test run.
+        start.Environment["ASPNETCORE_URLS"] = "http://localhost:15280";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
+        start.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = "http://localhost:19280";
+        start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = "http://localhost:20280";
+        _appHost = Process.Start(start) ?? throw new InvalidOperationException("the sample's AppHost did not start");
+        _appHost.OutputDataReceived += (_, e) => Write(e.Data);
+        _appHost.ErrorDataReceived += (_, e) => Write(e.Data);
+        _appHost.BeginOutputReadLine();
+        _appHost.BeginErrorReadLine();
+        try
+        {
+            await Wait.UntilAsync("the sample's API answers /health", Timeouts.ClusterStart, async ct =>
+            {
+                Assert.False(_appHost.HasExited, $"The sample's AppHost exited with {(_appHost.HasExited ? _appHost.ExitCode : 0)}; see its log");
+                using var response = await Api.GetAsync("/health", ct);
+                return response.IsSuccessStatusCode;
+            }, TimeSpan.FromSeconds(1));
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The sample's Patroni nodes' containers (<c>db-{run}-db-N</c>).</summary>
+    public async Task<string[]> NodeContainersAsync() =>
+        [.. (await Docker.RunAsync("ps", "--format", "{{.Names}}")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(n => NodeContainer().IsMatch(n)).Order()];
+
+    /// <summary>The node whose Patroni answers <c>GET /primary</c> with 200, asked inside its container.</summary>
+    public async Task<string?> LeaderContainerAsync()
+    {
+        foreach (var container in await NodeContainersAsync())
+        {
+            var (_, code, _) = await Docker.TryRunAsync("exec", container, "curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:8008/primary");
+            if (code.Trim() == "200")
+            {
+                return container;
+            }
+        }
+
+        return null;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Api.Dispose();
+        if (_appHost is { } process)
+        {
+            _appHost = null;
+            if (!process.HasExited)
+            {
+                // As Ctrl+C: the AppHost stops its resources and removes their containers.
+                await CommandRunner.RunAsync("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+                using var cts = new CancellationTokenSource(Timeouts.Shutdown);
+                try
+                {
+                    await process.WaitForExitAsync(cts.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+
+            process.Dispose();
+        }
+
+        // Whatever a failed stop left behind.
+        var left = (await Docker.RunAsync("ps", "-a", "--format", "{{.Names}}")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(n => SampleContainer().IsMatch(n)).ToArray();
+        if (left.Length > 0)
+        {
+            Write($"[test] removing containers left after the AppHost stopped: {string.Join(", ", left)}");
+            await Docker.TryRunAsync(["rm", "-f", .. left]);
+        }
+
+        _log?.Dispose();
+        if (Directory.Exists(Root))
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+    }
+
+    /// <summary>Containers of the sample still existing (there should be none once it stopped).</summary>
+    public static async Task<string[]> LeftoverContainersAsync() =>
+        [.. (await Docker.RunAsync("ps", "-a", "--format", "{{.Names}}")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(n => SampleContainer().IsMatch(n))];
+
+    private void Write(string? line)
+    {
+        if (line is not null)
+        {
+            lock (this)
+            {
+                _log?.WriteLine(line);
+            }
+        }
+    }
+
+    private static string FindRepository()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "HaStack.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("HaStack.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(source, file);
+            if (relative.Split(Path.DirectorySeparatorChar).Any(p => p is "bin" or "obj"))
+            {
+                continue;
+            }
+
+            var destination = Path.Combine(target, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+    }
+
+    [GeneratedRegex(@"^db-[0-9a-f]{8}-db-\d+$")]
+    private static partial Regex NodeContainer();
+
+    [GeneratedRegex(@"^db-[0-9a-f]{8}-")]
+    private static partial Regex SampleContainer();
+}
