@@ -11,8 +11,8 @@ base_image=$(scripts/prepare.sh "${releases[@]}")
 args=(--HaStack:BaseImage="$base_image")
 
 # Grafana is the one image that is pulled, not built: where no registry answers, run without it.
-grafana_image=$(sed -n 's/.*Image = "\(grafana[^"]*\)".*/\1/p' AppHost/Observability/GrafanaResource.cs)
-grafana_tag=$(sed -n '/class GrafanaContainerImageTags/,/}/s/.*Tag = "\([^"]*\)".*/\1/p' AppHost/Observability/GrafanaResource.cs)
+grafana_image=$(sed -n 's/.*Image = "\(grafana[^"]*\)".*/\1/p' src/HaStack.Hosting/Observability/GrafanaResource.cs)
+grafana_tag=$(sed -n '/class GrafanaContainerImageTags/,/}/s/.*Tag = "\([^"]*\)".*/\1/p' src/HaStack.Hosting/Observability/GrafanaResource.cs)
 if [[ " $* " != *"HaStack:Grafana"* ]] && ! docker image inspect "$grafana_image:$grafana_tag" >/dev/null 2>&1 \
    && ! timeout 60 docker pull -q "$grafana_image:$grafana_tag" >/dev/null 2>&1; then
   echo "[start] $grafana_image:$grafana_tag cannot be pulled here: starting without Grafana (--HaStack:Grafana=false)" >&2

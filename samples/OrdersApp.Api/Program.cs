@@ -40,16 +40,31 @@ app.MapPost("/orders", async (NewOrder order, NpgsqlDataSource db, TransientRetr
     return Results.Created($"/orders/{id}", new Order(id, requestId, order.Customer, order.Amount));
 });
 
-// Reads an order from a replica; one written a moment ago may not be there yet, so the leader is asked then.
+// Reads an order from a replica. One written a moment ago may not be there yet, and while no replica answers (one
+// node left after a failover) reads must still work: the leader is asked then.
 app.MapGet("/orders/{id:long}", async (long id, [FromKeyedServices("app-ro")] NpgsqlDataSource replicas, NpgsqlDataSource primary, TransientRetry retry, CancellationToken ct) =>
 {
-    var order = await retry.RunAsync(async token => await FindAsync(replicas, id, token) ?? await FindAsync(primary, id, token), ct);
+    var order = await retry.RunAsync(async token => await FromReplicaAsync(replicas, id, token) ?? await FindAsync(primary, id, token), ct);
     return order is null ? Results.NotFound() : Results.Ok(order);
 });
 
 app.MapGet("/health", () => Results.Ok("Healthy"));
 
 app.Run();
+
+static async Task<Order?> FromReplicaAsync(NpgsqlDataSource replicas, long id, CancellationToken ct)
+{
+    using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+    limit.CancelAfter(TimeSpan.FromSeconds(2));
+    try
+    {
+        return await FindAsync(replicas, id, limit.Token);
+    }
+    catch (Exception ex) when (ex is NpgsqlException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+    {
+        return null;
+    }
+}
 
 static async Task<Order?> FindAsync(NpgsqlDataSource db, long id, CancellationToken ct)
 {

@@ -25,7 +25,7 @@ public static class GrafanaDashboard
     /// <summary>(panel title, PromQL) for every target of every panel of a dashboard in Observability/Grafana/dashboards.</summary>
     public static IReadOnlyList<(string Panel, string Expr)> Queries(string fileName)
     {
-        var path = Path.Combine(RepositoryRoot, "AppHost", "Observability", "Grafana", "dashboards", fileName);
+        var path = Path.Combine(RepositoryRoot, "src", "HaStack.Hosting", "Observability", "Grafana", "dashboards", fileName);
         using var dashboard = JsonDocument.Parse(File.ReadAllText(path));
         return dashboard.RootElement.GetProperty("panels").EnumerateArray()
             .SelectMany(p => p.GetProperty("targets").EnumerateArray()

@@ -42,6 +42,7 @@ public static class ObservabilityBuilderExtensions
         var prometheus = builder.AddResource(new PrometheusResource(name, resource));
         return prometheus
             .WithContainerRuntimeArgs("--add-host=host.docker.internal:host-gateway")
+            .WithContainerName($"{resource.Scope}-{resource.RunId}-{name}")
             .WithImage(PrometheusContainerImageTags.Image, PrometheusContainerImageTags.Tag)
             .WithDockerfile(BuildContexts.PathOf(builder, "prometheus"))
             .WithBuildArg("BASE_IMAGE", EtcdBuilderExtensions.SharedBaseImage(builder))
@@ -114,6 +115,7 @@ public static class ObservabilityBuilderExtensions
 
         var alertmanager = builder.AddResource(new AlertmanagerResource(name))
             .WithContainerRuntimeArgs("--add-host=host.docker.internal:host-gateway")
+            .WithContainerName($"{prometheus.Resource.Cluster.Scope}-{prometheus.Resource.Cluster.RunId}-{name}")
             .WithImage(AlertmanagerContainerImageTags.Image, AlertmanagerContainerImageTags.Tag)
             .WithDockerfile(BuildContexts.PathOf(builder, "alertmanager"))
             .WithBuildArg("BASE_IMAGE", EtcdBuilderExtensions.SharedBaseImage(builder))
@@ -145,6 +147,7 @@ public static class ObservabilityBuilderExtensions
             .WithDescription("Grafana admin password.");
 
         return builder.AddResource(new GrafanaResource(name))
+            .WithContainerName($"{prometheus.Resource.Cluster.Scope}-{prometheus.Resource.Cluster.RunId}-{name}")
             .WithImage(GrafanaContainerImageTags.Image, GrafanaContainerImageTags.Tag)
             .WithImageRegistry(GrafanaContainerImageTags.Registry)
             .WithHttpEndpoint(targetPort: GrafanaResource.Port, name: GrafanaResource.HttpEndpointName)

@@ -26,6 +26,7 @@ public static class RoutingBuilderExtensions
         }
 
         var router = builder.AddResource(new RouterResource(name, resource))
+            .WithContainerName($"{resource.Scope}-{resource.RunId}-{name}")
             .WithImage(RouterContainerImageTags.Image, RouterContainerImageTags.Tag)
             .WithDockerfile(BuildContexts.PathOf(builder, "haproxy"))
             .WithBuildArg("BASE_IMAGE", EtcdBuilderExtensions.SharedBaseImage(builder))

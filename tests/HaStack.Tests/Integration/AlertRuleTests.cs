@@ -7,7 +7,7 @@ namespace HaStack.Tests.Integration;
 /// </summary>
 public class AlertRuleTests
 {
-    private static readonly string s_observability = Path.Combine(GrafanaDashboard.RepositoryRoot, "AppHost", "Observability");
+    private static readonly string s_observability = Path.Combine(GrafanaDashboard.RepositoryRoot, "src", "HaStack.Hosting", "Observability");
 
     private static async Task<string> BuildAsync(string component)
     {

@@ -28,7 +28,7 @@ public class IdleClusterTests(IdleCluster cluster) : IClassFixture<IdleCluster>
 
         // Silence only counts if the rules run and would reach the receiver: every alert of the rules file is loaded
         // and evaluated without error, and Prometheus has found Alertmanager.
-        var expected = File.ReadAllLines(Path.Combine(GrafanaDashboard.RepositoryRoot, "AppHost", "Observability", "Prometheus", "rules", "hastack.rules.yml"))
+        var expected = File.ReadAllLines(Path.Combine(GrafanaDashboard.RepositoryRoot, "src", "HaStack.Hosting", "Observability", "Prometheus", "rules", "hastack.rules.yml"))
             .Select(l => l.Trim()).Where(l => l.StartsWith("- alert: ", StringComparison.Ordinal)).Select(l => l["- alert: ".Length..]).ToHashSet();
         await Wait.UntilAsync("Prometheus evaluates every alerting rule without error", Timeouts.ScrapesUp, async ct =>
         {

@@ -109,9 +109,14 @@ public sealed partial class SampleApp : IAsyncLifetime
             process.Dispose();
         }
 
-        // Whatever a failed stop left behind.
-        var left = (await Docker.RunAsync("ps", "-a", "--format", "{{.Names}}")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(n => SampleContainer().IsMatch(n)).ToArray();
+        // The orchestrator removes the containers once the AppHost is gone; whatever a failed stop left is removed here.
+        var left = await LeftoverContainersAsync();
+        for (var waited = 0; left.Length > 0 && waited < 60; waited++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            left = await LeftoverContainersAsync();
+        }
+
         if (left.Length > 0)
         {
             Write($"[test] removing containers left after the AppHost stopped: {string.Join(", ", left)}");
