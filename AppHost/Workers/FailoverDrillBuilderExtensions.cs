@@ -42,23 +42,6 @@ public static class FailoverDrillBuilderExtensions
             .WithDescription("Bearer token the FailoverDrill service requires to start a drill (the dashboard's commands send it).");
 
         var nodes = cluster.Resource.Nodes;
-        var patroniUrls = new ReferenceExpressionBuilder();
-        for (var i = 0; i < nodes.Count; i++)
-        {
-            patroniUrls.AppendLiteral(i == 0 ? "" : ",");
-            patroniUrls.AppendFormatted(nodes[i].Resource.RestEndpoint.Property(EndpointProperty.Url));
-        }
-
-        var etcdUrls = new ReferenceExpressionBuilder();
-        for (var i = 0; i < etcd.Members.Count; i++)
-        {
-            var member = etcd.Members[i].Resource;
-            etcdUrls.AppendLiteral((i == 0 ? "" : ",") + member.Name + "=");
-            etcdUrls.AppendFormatted(member.MetricsEndpoint.Property(EndpointProperty.Url));
-        }
-
-        var containers = string.Join(',', nodes.Select(n => $"{n.Resource.Name}={n.Resource.ContainerName}")
-            .Concat(etcd.Members.Select(m => $"{m.Resource.Name}={m.Resource.ContainerName}")));
         var nodeImage = nodes[0].Resource.TryGetContainerImageName(out var image) ? image : null;
         var drill = builder.AddProject<Projects.FailoverDrill>(name, options => options.ExcludeLaunchProfile = true)
             .WithHttpEndpoint(name: HttpEndpointName)
@@ -68,15 +51,27 @@ public static class FailoverDrillBuilderExtensions
             .WithStackRootCertificate()
             .WithReference(pooled, "app").WaitFor(pooled)
             .WithReference(cluster, "app-direct").WaitFor(cluster)
-            .WithEnvironment("Drill__Patroni", patroniUrls.Build())
-            .WithEnvironment("Drill__Etcd", etcdUrls.Build())
+            // Typed configuration: a list of REST URLs, maps of member → metrics URL and member → container.
+            .WithEnvironment(context =>
+            {
+                for (var i = 0; i < nodes.Count; i++)
+                {
+                    context.EnvironmentVariables[$"Drill__Patroni__{i}"] = nodes[i].Resource.RestEndpoint.Property(EndpointProperty.Url);
+                    context.EnvironmentVariables[$"Drill__Containers__{nodes[i].Resource.Name}"] = nodes[i].Resource.ContainerName;
+                }
+
+                foreach (var member in etcd.Members.Select(m => m.Resource))
+                {
+                    context.EnvironmentVariables[$"Drill__Etcd__{member.Name}"] = member.MetricsEndpoint.Property(EndpointProperty.Url);
+                    context.EnvironmentVariables[$"Drill__Containers__{member.Name}"] = member.ContainerName;
+                }
+            })
             .WithEnvironment("Drill__RestUser", PatroniClusterResource.RestUser)
             .WithEnvironment("Drill__RestPassword", cluster.Resource.Secrets.Rest)
             // A crash is SIGKILL to the container through the engine, never an Aspire stop (that is graceful and
             // releases the leader lock). The same container is started again for the rejoin.
             .WithEnvironment("Drill__KillCommand__0", "docker").WithEnvironment("Drill__KillCommand__1", "kill").WithEnvironment("Drill__KillCommand__2", "{container}")
             .WithEnvironment("Drill__StartCommand__0", "docker").WithEnvironment("Drill__StartCommand__1", "start").WithEnvironment("Drill__StartCommand__2", "{container}")
-            .WithEnvironment("Drill__Containers", containers)
             .WithEnvironment("Drill__Engine", "docker")
             .WithEnvironment("Drill__FencedFailover", cluster.Resource.FencedFailover ? "true" : "false")
             // A switchover pauses PgBouncer's read-write database around the handover (its admin console, in its container).

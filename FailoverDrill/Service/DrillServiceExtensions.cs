@@ -13,9 +13,10 @@ public static class DrillServiceExtensions
 
     /// <summary>
     /// Reads the target from <c>ConnectionStrings:app</c>, <c>ConnectionStrings:app-direct</c> and the <c>Drill</c>
-    /// section (<c>Patroni</c>: comma-separated REST URLs; <c>RestUser</c>, <c>RestPassword</c>; <c>KillCommand</c> and
-    /// <c>StartCommand</c>: argument lists, <c>KillCommand:0</c> the program; <c>Containers</c>: <c>member=container,…</c>
-    /// for Patroni and etcd members; <c>Engine</c>; <c>FaultImage</c>; <c>Etcd</c>: <c>member=metricsUrl,…</c>;
+    /// section (<c>Patroni</c>: a list of REST URLs, <c>Patroni:0</c>, <c>Patroni:1</c>, …; <c>RestUser</c>,
+    /// <c>RestPassword</c>; <c>KillCommand</c> and <c>StartCommand</c>: argument lists, <c>KillCommand:0</c> the program;
+    /// <c>Containers</c>: a map, <c>Containers:pg-1</c> = its container, for Patroni and etcd members; <c>Engine</c>;
+    /// <c>FaultImage</c>; <c>Etcd</c>: a map, <c>Etcd:etcd-1</c> = its metrics URL;
     /// <c>PgBouncerContainer</c> (a switchover pauses PgBouncer there);
     /// <c>HealthProbeUrl</c>).
     /// </summary>
@@ -144,14 +145,13 @@ public static class DrillServiceExtensions
         var section = configuration.GetSection(SectionName);
         var pooled = configuration.GetConnectionString(PooledConnectionName)
                      ?? throw new InvalidOperationException("ConnectionStrings:app is not set: the drill needs the pooled read-write path.");
-        var urls = (section["Patroni"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(u => new Uri(u, UriKind.Absolute)).ToList();
+        var urls = (Hook(section.GetSection("Patroni")) ?? []).Select(u => new Uri(u, UriKind.Absolute)).ToList();
         if (urls.Count == 0)
         {
             throw new InvalidOperationException("Drill:Patroni is not set: the drill needs the Patroni REST URLs.");
         }
 
-        var containers = Pairs(section["Containers"]).ToDictionary();
+        var containers = Map(section.GetSection("Containers"));
         return new DrillTarget(
             urls,
             pooled,
@@ -167,13 +167,11 @@ public static class DrillServiceExtensions
             FencedFailover = bool.TryParse(section["FencedFailover"], out var fenced) && fenced,
             FaultImage = section["FaultImage"] is { Length: > 0 } image ? image : null,
             PgBouncerContainer = section["PgBouncerContainer"] is { Length: > 0 } pgbouncer ? pgbouncer : null,
-            EtcdMembers = Pairs(section["Etcd"]).ToDictionary(p => p.Key, p => new Uri(p.Value.TrimEnd('/') + "/", UriKind.Absolute)),
+            EtcdMembers = Map(section.GetSection("Etcd")).ToDictionary(p => p.Key, p => new Uri(p.Value.TrimEnd('/') + "/", UriKind.Absolute)),
         };
     }
 
-    /// <summary><c>a=b,c=d</c> as pairs; malformed entries are skipped.</summary>
-    private static IEnumerable<KeyValuePair<string, string>> Pairs(string? text) =>
-        (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(pair => pair.Split('=', 2)).Where(p => p.Length == 2 && p[0].Length > 0 && p[1].Length > 0)
-            .Select(p => KeyValuePair.Create(p[0], p[1]));
+    /// <summary>A configuration map (<c>Containers:pg-1</c> = …) as a dictionary; empty values are skipped.</summary>
+    private static Dictionary<string, string> Map(IConfigurationSection section) =>
+        section.GetChildren().Where(c => c.Value is { Length: > 0 }).ToDictionary(c => c.Key, c => c.Value!, StringComparer.Ordinal);
 }

@@ -31,6 +31,16 @@ internal static class BuildContexts
         return Directory.Exists(path) ? path : throw new InvalidOperationException($"HaStack.Hosting has no build context '{component}'.");
     }
 
+    /// <summary>
+    /// The image of a component that is not a Patroni node: built from the package's <paramref name="component"/>
+    /// context on the shared Debian release (<c>HaStack:BaseImage</c>), tagged <paramref name="image"/>:<paramref name="tag"/>.
+    /// </summary>
+    public static IResourceBuilder<T> WithHaStackImage<T>(this IResourceBuilder<T> resource, string component, string image, string tag)
+        where T : ContainerResource =>
+        resource.WithImage(image, tag)
+            .WithDockerfile(PathOf(resource.ApplicationBuilder, component))
+            .WithBuildArg("BASE_IMAGE", EtcdBuilderExtensions.SharedBaseImage(resource.ApplicationBuilder));
+
     /// <summary>The embedded files of <paramref name="component"/> under <paramref name="folder"/>, relative name → text.</summary>
     public static IReadOnlyList<(string Name, string Text)> Files(string component, string folder)
     {

@@ -24,13 +24,28 @@ public class AddPgBouncerTests
         Assert.Single(builder.Get("app").Annotations.OfType<HealthCheckAnnotation>());
     }
 
-    [Fact]
-    public async Task TheRoutersChecksFollowTheNodesAddedAfterIt()
+    [Theory]
+    [InlineData(TlsMode.On, true)]
+    [InlineData(TlsMode.Off, false)]
+    public async Task HAProxysBackendsAreRenderedFromTheModelWithEveryNodeAddedLater(TlsMode mode, bool verified)
     {
         var (builder, cluster) = Model.Stack();
 
-        cluster.WithReplicas(2);
+        cluster.WithReplicas(2).WithTls(mode);
 
-        Assert.Equal("pg-1,pg-2,pg-3", (await builder.EnvironmentAsync("router"))["HASTACK_NODES"]);
+        var rendered = builder.Get("router").Annotations.OfType<ContainerFileSystemCallbackAnnotation>().Single(a => a.DestinationPath == "/etc/hastack/haproxy");
+        var file = Assert.IsType<ContainerFile>(Assert.Single(await rendered.Callback(null!, CancellationToken.None)));
+        Assert.Equal("backends.cfg", file.Name);
+        foreach (var (backend, check) in new[] { ("primary", "/primary"), ("replicas", "/replica") })
+        {
+            Assert.Contains($"backend {backend}\n    option httpchk\n    http-check send meth GET uri {check}\n", file.Contents);
+        }
+
+        foreach (var node in new[] { "pg-1", "pg-2", "pg-3" })
+        {
+            var server = $"    server {node} {node}:5432 check port 8008";
+            Assert.Equal(2, file.Contents!.Split('\n').Count(l => l.StartsWith(server, StringComparison.Ordinal)));
+            Assert.Equal(verified, file.Contents.Contains($"{server} check-ssl verify required ca-file /etc/hastack/tls/ca.crt verifyhost {node} check-sni {node}\n", StringComparison.Ordinal));
+        }
     }
 }

@@ -88,9 +88,7 @@ public static class EtcdBuilderExtensions
         var name = $"{cluster.Name}-{cluster.Members.Count + 1}";
         var member = builder.AddResource(new EtcdMemberResource(name, cluster))
             .WithParentRelationship(etcd)
-            .WithImage(EtcdContainerImageTags.Image, EtcdContainerImageTags.Tag)
-            .WithDockerfile(BuildContexts.PathOf(builder, "etcd"))
-            .WithBuildArg("BASE_IMAGE", SharedBaseImage(builder))
+            .WithHaStackImage("etcd", EtcdContainerImageTags.Image, EtcdContainerImageTags.Tag)
             .WithHttpEndpoint(targetPort: EtcdMemberResource.MetricsPort, name: EtcdMemberResource.MetricsEndpointName)
             .WithEnvironment("ETCD_NAME", name)
             .WithEnvironment("ETCD_DATA_DIR", "/var/lib/etcd/data")

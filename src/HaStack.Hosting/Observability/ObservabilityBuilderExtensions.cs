@@ -43,9 +43,7 @@ public static class ObservabilityBuilderExtensions
         return prometheus
             .WithContainerRuntimeArgs("--add-host=host.docker.internal:host-gateway")
             .WithContainerName($"{resource.Scope}-{resource.RunId}-{name}")
-            .WithImage(PrometheusContainerImageTags.Image, PrometheusContainerImageTags.Tag)
-            .WithDockerfile(BuildContexts.PathOf(builder, "prometheus"))
-            .WithBuildArg("BASE_IMAGE", EtcdBuilderExtensions.SharedBaseImage(builder))
+            .WithHaStackImage("prometheus", PrometheusContainerImageTags.Image, PrometheusContainerImageTags.Tag)
             .WithHttpEndpoint(targetPort: PrometheusResource.Port, name: PrometheusResource.HttpEndpointName)
             // Patroni's /metrics over HTTPS, verified against the stack's CA.
             .WithRootCertificate(() => resource.TlsMode)
@@ -116,9 +114,7 @@ public static class ObservabilityBuilderExtensions
         var alertmanager = builder.AddResource(new AlertmanagerResource(name))
             .WithContainerRuntimeArgs("--add-host=host.docker.internal:host-gateway")
             .WithContainerName($"{prometheus.Resource.Cluster.Scope}-{prometheus.Resource.Cluster.RunId}-{name}")
-            .WithImage(AlertmanagerContainerImageTags.Image, AlertmanagerContainerImageTags.Tag)
-            .WithDockerfile(BuildContexts.PathOf(builder, "alertmanager"))
-            .WithBuildArg("BASE_IMAGE", EtcdBuilderExtensions.SharedBaseImage(builder))
+            .WithHaStackImage("alertmanager", AlertmanagerContainerImageTags.Image, AlertmanagerContainerImageTags.Tag)
             .WithHttpEndpoint(targetPort: AlertmanagerResource.Port, name: AlertmanagerResource.HttpEndpointName)
             .WithEnvironment("HASTACK_WEBHOOK_URL", ReferenceExpression.Create($"http://{webhook.Property(EndpointProperty.HostAndPort)}/alerts"))
             .WithEnvironment("HASTACK_WEBHOOK_TOKEN", webhookSecret)

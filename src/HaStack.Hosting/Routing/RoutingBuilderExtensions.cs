@@ -27,14 +27,20 @@ public static class RoutingBuilderExtensions
 
         var router = builder.AddResource(new RouterResource(name, resource))
             .WithContainerName($"{resource.Scope}-{resource.RunId}-{name}")
-            .WithImage(RouterContainerImageTags.Image, RouterContainerImageTags.Tag)
-            .WithDockerfile(BuildContexts.PathOf(builder, "haproxy"))
-            .WithBuildArg("BASE_IMAGE", EtcdBuilderExtensions.SharedBaseImage(builder))
+            .WithHaStackImage("haproxy", RouterContainerImageTags.Image, RouterContainerImageTags.Tag)
             .WithEndpoint(targetPort: RouterResource.ReadWritePort, name: RouterResource.ReadWriteEndpointName, scheme: "tcp")
             .WithEndpoint(targetPort: RouterResource.ReadOnlyPort, name: RouterResource.ReadOnlyEndpointName, scheme: "tcp")
             .WithHttpEndpoint(targetPort: RouterResource.StatsPort, name: RouterResource.StatsEndpointName)
-            .WithEnvironment(context => context.EnvironmentVariables["HASTACK_NODES"] = resource.NodeNames)
-            // Its checks ask Patroni over HTTPS and verify the node's certificate.
+            // Its backends, one server per node, rendered from the model when it starts; its checks ask Patroni over
+            // HTTPS and verify the node's certificate.
+            .WithContainerFiles(HAProxyConfiguration.Directory, (_, _) => Task.FromResult<IEnumerable<ContainerFileSystemItem>>([
+                new ContainerFile
+                {
+                    Name = "backends.cfg",
+                    Contents = HAProxyConfiguration.Backends(resource.Nodes.Select(n => n.Resource.Name), resource.TlsMode != TlsMode.Off),
+                    Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                },
+            ]))
             .WithRootCertificate(() => resource.TlsMode)
             .WaitFor(cluster);
         resource.Router = router.Resource;
@@ -88,9 +94,7 @@ public static class RoutingBuilderExtensions
                 $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Database={PgBouncerResource.ReadWriteDatabase};Username={PatroniClusterResource.AppUser};Password={resource.Secrets.App}{resource.ConnectionTls}")),
             failureStatus: null, tags: null));
         return pgbouncer
-            .WithImage(PgBouncerContainerImageTags.Image, PgBouncerContainerImageTags.Tag)
-            .WithDockerfile(BuildContexts.PathOf(builder, "pgbouncer"))
-            .WithBuildArg("BASE_IMAGE", EtcdBuilderExtensions.SharedBaseImage(builder))
+            .WithHaStackImage("pgbouncer", PgBouncerContainerImageTags.Image, PgBouncerContainerImageTags.Tag)
             .WithContainerName(pgbouncer.Resource.ContainerName)
             .WithEndpoint(targetPort: PgBouncerResource.Port, name: PgBouncerResource.PgBouncerEndpointName, scheme: "tcp")
             .WithHttpEndpoint(targetPort: PgBouncerResource.ExporterPort, name: PgBouncerResource.ExporterEndpointName)

@@ -30,8 +30,10 @@ public class DrillResourceModelTests
         Assert.Equal(3, nodes.Count);
         var etcd = model.Resources.OfType<EtcdMemberResource>().ToList();
         Assert.Equal(3, etcd.Count);
-        Assert.Equal(string.Join(',', nodes.Select(n => $"{n.Name}={n.ContainerName}").Concat(etcd.Select(m => $"{m.Name}={m.ContainerName}"))), env["Drill__Containers"]);
-        Assert.Equal(etcd.Select(m => m.Name), env["Drill__Etcd"].Split(',').Select(p => p.Split('=')[0]));
+        // Typed configuration (maps and lists), not "a=b,…" strings.
+        Assert.All(nodes, n => Assert.Equal(n.ContainerName, env[$"Drill__Containers__{n.Name}"]));
+        Assert.All(etcd, m => Assert.Equal(m.ContainerName, env[$"Drill__Containers__{m.Name}"]));
+        Assert.All(etcd, m => Assert.StartsWith("{" + m.Name + ".bindings.metrics.url}", env[$"Drill__Etcd__{m.Name}"]));
         // Fencing-confirmed failover is on by default, and the drill knows it.
         Assert.Equal("true", env["Drill__FencedFailover"]);
         // The node image (as built from its Dockerfile) carries nft and netfault.sh for the partition drills.
@@ -39,7 +41,7 @@ public class DrillResourceModelTests
         Assert.Equal(nodeImage, env["Drill__FaultImage"]);
         // An argument list, run without a shell.
         Assert.Equal(["docker", "kill", "{container}"], [env["Drill__KillCommand__0"], env["Drill__KillCommand__1"], env["Drill__KillCommand__2"]]);
-        Assert.Equal(3, env["Drill__Patroni"].Split(',').Length);
+        Assert.Equal(["{pg-1.bindings.patroni.url}", "{pg-2.bindings.patroni.url}", "{pg-3.bindings.patroni.url}"], [env["Drill__Patroni__0"], env["Drill__Patroni__1"], env["Drill__Patroni__2"]]);
         Assert.Contains("ConnectionStrings__app", env.Keys);
         Assert.Contains("ConnectionStrings__app-direct", env.Keys);
     }
