@@ -15,6 +15,9 @@ catch (HaStackConfigurationException ex)
     return 2;
 }
 
+// Stacks made before HaStack.Hosting named three passwords differently; their volumes still hold those passwords.
+HaStackComposition.KeepEarlierParameterNames(builder.Configuration, clusterName: "pg");
+
 builder.Services.AddHostedService<StackReadinessReporter>();
 // Containers (Prometheus, Alertmanager) reach the host's .NET services through the engine's gateway, not Aspire's tunnel.
 builder.DisableContainerTunnel();

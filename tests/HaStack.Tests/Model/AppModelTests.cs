@@ -221,6 +221,31 @@ public class AppModelTests
     }
 
     [Fact]
+    public void AStackMadeBeforeThePackageKeepsItsPasswordsUnderTheirEarlierNames()
+    {
+        var configuration = new ConfigurationManager();
+        configuration.AddInMemoryCollection([
+            new("Parameters:app-password", "kept-app"), new("Parameters:patroni-rest-password", "kept-rest"),
+            new("Parameters:pgbouncer-auth-password", "kept-auth"), new("Parameters:pg-monitor-password", "unchanged")]);
+
+        HaStackComposition.KeepEarlierParameterNames(configuration, "pg");
+
+        Assert.Equal(("kept-app", "kept-rest", "kept-auth"), (configuration["Parameters:pg-app-password"], configuration["Parameters:pg-rest-password"], configuration["Parameters:pg-pgbouncer-auth-password"]));
+        Assert.Equal("unchanged", configuration["Parameters:pg-monitor-password"]);
+    }
+
+    [Fact]
+    public void AValueUnderTheCurrentNameIsNeverReplaced()
+    {
+        var configuration = new ConfigurationManager();
+        configuration.AddInMemoryCollection([new("Parameters:app-password", "earlier"), new("Parameters:pg-app-password", "current")]);
+
+        HaStackComposition.KeepEarlierParameterNames(configuration, "pg");
+
+        Assert.Equal("current", configuration["Parameters:pg-app-password"]);
+    }
+
+    [Fact]
     public async Task AnUnknownSettingStopsTheAppHostBeforeAnythingStartsAndNamesTheKnownOnes()
     {
         var appHost = Path.Combine(AppContext.BaseDirectory, "AppHost.dll");
