@@ -13,7 +13,7 @@ internal sealed record EngineResult(int ExitCode, string Output, string Error)
 /// <summary>
 /// The one way the AppHost runs container-engine commands (<c>docker volume …</c>, <c>docker exec …</c>,
 /// <c>docker events</c>): with arguments as a list (never a shell), a timeout, and the engine's CLI named once
-/// (<c>HaStack:ContainerEngine</c>, default <c>docker</c>, as Aspire's own <c>ASPIRE_CONTAINER_RUNTIME</c> allows).
+/// (<c>ASPIRE_CONTAINER_RUNTIME</c>, Aspire's own setting, default <c>docker</c>).
 /// </summary>
 internal sealed class ContainerEngine(string executable)
 {

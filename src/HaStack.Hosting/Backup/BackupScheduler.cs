@@ -44,7 +44,7 @@ internal sealed partial class BackupScheduler(
 
             if (repository.Schedule is not { } every)
             {
-                log.LogInformation("HaStack:BackupSchedule is off: backups only by the dashboard's commands");
+                log.LogInformation("No backup schedule: backups only at start and by the dashboard's commands");
                 return;
             }
 

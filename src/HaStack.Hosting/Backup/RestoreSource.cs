@@ -4,8 +4,8 @@ using System.Text.Json;
 namespace HaStack.Hosting;
 
 /// <summary>
-/// Checks, before any container starts, that <c>HaStack:RestoreFrom</c>'s repository can recover to
-/// <c>HaStack:RestoreTime</c>: it exists, holds a backup completed at or before that time, and its newest archived WAL
+/// Checks, before any container starts, that a restore source's repository can recover to the requested time
+/// (<see cref="Aspire.Hosting.BackupBuilderExtensions.WithPointInTimeRestore(IResourceBuilder{PatroniClusterResource}, string, DateTimeOffset)"/>): it exists, holds a backup completed at or before that time, and its newest archived WAL
 /// was pushed at or after it. It reads the repository through a throw-away container with the volume mounted
 /// read-only. Every problem is a <see cref="HaStackConfigurationException"/> naming what is possible instead.
 /// </summary>

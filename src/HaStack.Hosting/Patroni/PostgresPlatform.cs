@@ -1,7 +1,7 @@
 namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
-/// What <c>HaStack:PostgresVersion</c> selects: the Debian release the Patroni nodes are built on, and with it the
+/// What <c>WithPostgresVersion</c> (<c>HaStack:PostgresVersion</c> in the reference AppHost) selects: the Debian release the Patroni nodes are built on, and with it the
 /// PostgreSQL and Patroni versions, the <c>fast</c> timing that Patroni accepts and that bench/RESULTS.md shows stable,
 /// and the Patroni features that exist. Every other component (etcd, HAProxy, PgBouncer, exporters, Prometheus) is
 /// built on <see cref="SharedRelease"/> for both platforms, so dashboards and metric names are the same on both.

@@ -9,7 +9,7 @@ public sealed record IssuedCertificate(string CertificatePem, string PrivateKeyP
 
 /// <summary>
 /// The stack's own certificate authority: a self-signed ECDSA P-256 root made by the AppHost on the first run (kept
-/// as the secret parameter <c>hastack-ca</c>, in user secrets when <c>HaStack:Persistent</c> is on, like the
+/// as the secret parameter <c>hastack-ca</c>, kept in the AppHost's user secrets like the
 /// passwords). It issues every server certificate of the stack at each start: the names are the resource names
 /// containers reach each other by, plus <c>localhost</c> and <c>127.0.0.1</c> for the host's clients.
 /// </summary>
