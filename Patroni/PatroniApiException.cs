@@ -16,5 +16,6 @@ public enum PatroniFailure
 /// <summary>A Patroni REST call failed; the message is one line naming the node (never a password).</summary>
 public sealed class PatroniApiException(string message, PatroniFailure failure, Exception? inner = null) : Exception(message, inner)
 {
+    /// <summary>What kind of failure it was.</summary>
     public PatroniFailure Failure { get; } = failure;
 }

@@ -18,8 +18,10 @@ public sealed class PatroniClient(HttpClient http, IReadOnlyList<Uri>? nodes = n
     private readonly TimeSpan _timeout = requestTimeout ?? TimeSpan.FromSeconds(1.5);
     private int _preferred;
 
+    /// <summary>Every node's REST API base URL, in the order they are tried.</summary>
     public IReadOnlyList<Uri> Nodes { get; } = nodes ?? [];
 
+    /// <summary>How long one request to one node may take.</summary>
     public TimeSpan RequestTimeout => _timeout;
 
     /// <summary><c>GET /patroni</c>: the node's own view (role, state, WAL positions, replication list on a leader).</summary>
@@ -299,5 +301,6 @@ public sealed class PatroniClient(HttpClient http, IReadOnlyList<Uri>? nodes = n
 /// <summary>The REST API's basic-auth user for unsafe methods (Patroni's <c>restapi.authentication</c>).</summary>
 public sealed record PatroniCredentials(string User, string Password)
 {
+    /// <summary>The user, never the password.</summary>
     public override string ToString() => $"{User}:***";
 }
