@@ -79,17 +79,8 @@ public sealed class HaStackOptions
     /// <summary>TLS on every connection: <c>off</c>, <c>on</c> (default) or <c>required</c>.</summary>
     public TlsMode Tls { get; init; } = TlsMode.On;
 
-    public int NodeCount => Replicas + 1;
-
+    /// <summary>The platform <see cref="PostgresVersion"/> selects.</summary>
     public PostgresPlatform Platform => PostgresPlatform.For(PostgresVersion);
-
-    public PatroniTiming PatroniTiming => Timing == TimingProfile.Fast ? Platform.FastTiming : PatroniTiming.Default;
-
-    /// <summary>The base image of every component that is not a Patroni node (<see cref="PostgresPlatform.SharedRelease"/>).</summary>
-    public string SharedBaseImage => BaseImageFor(PostgresPlatform.SharedRelease);
-
-    /// <summary>The base image for one Debian release.</summary>
-    public string BaseImageFor(string release) => BaseImage.Replace(ReleasePlaceholder, release, StringComparison.Ordinal);
 
     public const string ReleasePlaceholder = "{release}";
 
