@@ -14,10 +14,12 @@ public static class HaStackComposition
         ("app-password", "{0}-app-password"),
         ("patroni-rest-password", "{0}-rest-password"),
         ("pgbouncer-auth-password", "{0}-pgbouncer-auth-password"),
+        ("alert-webhook-secret", "healthprobe-webhook-secret"),
+        ("drill-control-secret", "failoverdrill-control-secret"),
     ];
 
     /// <summary>
-    /// A stack made before HaStack.Hosting kept three passwords under other names (in user secrets, and in its data
+    /// A stack made before HaStack.Hosting kept five secrets under other names (in user secrets, and in its data
     /// volumes as roles' passwords). Where only the earlier name has a value, it is used for the current one, so such
     /// a stack still logs in to its own data instead of generating new passwords.
     /// </summary>

@@ -15,7 +15,7 @@ catch (HaStackConfigurationException ex)
     return 2;
 }
 
-// Stacks made before HaStack.Hosting named three passwords differently; their volumes still hold those passwords.
+// Stacks made before HaStack.Hosting named five secrets differently; their volumes and user secrets still hold those values.
 HaStackComposition.KeepEarlierParameterNames(builder.Configuration, clusterName: "pg");
 
 builder.Services.AddHostedService<StackReadinessReporter>();
@@ -40,7 +40,7 @@ catch (HaStackConfigurationException ex)
 // the leader (etcd's leader key), its read-only one through HAProxy's replicas.
 var router = cluster.AddHAProxy("router");
 var pgbouncer = cluster.AddPgBouncer("pgbouncer", router);
-var app = pgbouncer.AddDatabase("app");
+pgbouncer.AddDatabase("app");
 pgbouncer.AddReadOnlyDatabase("app-ro");
 
 // Observability: Prometheus scrapes every component; Grafana shows it.
@@ -50,18 +50,16 @@ if (options.Grafana)
     prometheus.AddGrafana("grafana");
 }
 
-// Workers: the HealthProbe judges replication health every second (dashboard health, /status, metrics).
-var alertWebhookSecret = builder.AddParameter("alert-webhook-secret", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true)
-    .WithDescription("Bearer token Alertmanager sends to the HealthProbe's alert webhook (POST /alerts), which refuses any other.");
-var probe = cluster.AddHealthProbe("healthprobe", pgbouncer, alertWebhookSecret);
+// Add-ons: the HealthProbe judges replication health every second (dashboard health, /status, metrics).
+var probe = cluster.WithHealthProbe("healthprobe");
 prometheus.WithScrapeTarget("healthprobe", probe, MetricsEndpointExtensions.EndpointName);
 
 // Alerts: Prometheus' rules go to Alertmanager, which posts every state change to the probe's webhook; the probe logs
 // each as one structured line.
-prometheus.AddAlertmanager("alertmanager", probe.GetEndpoint(HealthProbeBuilderExtensions.AlertsEndpointName), alertWebhookSecret);
+prometheus.AddAlertmanager("alertmanager", probe);
 
-// Workers: on-demand failover drills, gated by the probe's verdict, started only with the control secret.
-var failoverDrill = cluster.AddFailoverDrill("failoverdrill", app, probe);
+// Add-ons: on-demand failover drills, gated by the probe's verdict, started only with the control secret.
+var failoverDrill = cluster.WithFailoverDrills("failoverdrill");
 prometheus.WithScrapeTarget("failoverdrill", failoverDrill, MetricsEndpointExtensions.EndpointName);
 
 builder.Build().Run();

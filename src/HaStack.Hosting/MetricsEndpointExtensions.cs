@@ -12,7 +12,9 @@ public static class MetricsEndpointExtensions
     /// port as <c>Metrics:Port</c> and answers nothing else there (ServiceDefaults' <c>MapDefaultEndpoints</c>); its
     /// other endpoints, and every request that changes the cluster, stay on localhost.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithMetricsEndpoint(this IResourceBuilder<ProjectResource> project)
+    /// <param name="project">The .NET service.</param>
+    public static IResourceBuilder<T> WithMetricsEndpoint<T>(this IResourceBuilder<T> project)
+        where T : IResourceWithEndpoints, IResourceWithEnvironment
     {
         ArgumentNullException.ThrowIfNull(project);
         project.WithHttpEndpoint(name: EndpointName).WithEndpoint(EndpointName, endpoint => endpoint.TargetHost = "0.0.0.0");

@@ -128,6 +128,21 @@ public static class ObservabilityBuilderExtensions
     }
 
     /// <summary>
+    /// Adds Alertmanager with <paramref name="receiver"/>'s webhook as its receiver (see the overload taking an
+    /// endpoint): every alert state change becomes one structured log line of the HealthProbe.
+    /// </summary>
+    /// <param name="prometheus">Prometheus.</param>
+    /// <param name="name">The resource name.</param>
+    /// <param name="receiver">The cluster's HealthProbe (<see cref="HealthProbeBuilderExtensions.WithHealthProbe"/>).</param>
+    public static IResourceBuilder<AlertmanagerResource> AddAlertmanager(
+        this IResourceBuilder<PrometheusResource> prometheus, [ResourceName] string name, IResourceBuilder<HealthProbeResource> receiver)
+    {
+        ArgumentNullException.ThrowIfNull(receiver);
+        return prometheus.AddAlertmanager(name, receiver.Resource.AlertsEndpoint,
+            receiver.ApplicationBuilder.CreateResourceBuilder(receiver.Resource.WebhookSecret));
+    }
+
+    /// <summary>
     /// Adds Grafana (the official image, pinned) with <paramref name="prometheus"/> as its datasource and HaStack's
     /// dashboards (cluster, replication, pooler, drills), provisioned as files copied into the container: nothing is
     /// mounted from the AppHost's machine. The admin password is the generated parameter <c>{name}-admin-password</c>.

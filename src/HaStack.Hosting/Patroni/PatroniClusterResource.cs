@@ -97,6 +97,12 @@ public sealed class PatroniClusterResource : Resource, IResourceWithConnectionSt
     /// <summary>The PgBouncer pooler, once added.</summary>
     public PgBouncerResource? PgBouncer { get; internal set; }
 
+    /// <summary>The HealthProbe add-on, once added.</summary>
+    public HealthProbeResource? HealthProbe { get; internal set; }
+
+    /// <summary>The FailoverDrill add-on, once added.</summary>
+    public FailoverDrillResource? FailoverDrills { get; internal set; }
+
     /// <summary>The base image for one Debian release.</summary>
     /// <param name="release">e.g. <c>trixie</c>.</param>
     public string BaseImageFor(string release) => BaseImage.Replace("{release}", release, StringComparison.Ordinal);

@@ -52,7 +52,7 @@ public class ControlEndpointTests(DrillCluster cluster)
     public async Task NoControlEndpointIsBoundToAWildcardAddressAndNoneAnswersFromAnotherAddress()
     {
         // The drill service's own listeners, as the AppHost declares them: control on localhost, metrics beyond.
-        var drill = cluster.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>().Single(r => r.Name == "failoverdrill");
+        var drill = cluster.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<FailoverDrillResource>().Single(r => r.Name == "failoverdrill");
         Assert.Equal("localhost", drill.GetEndpoint("http").EndpointAnnotation.TargetHost);
         Assert.Equal("0.0.0.0", drill.GetEndpoint("metrics").EndpointAnnotation.TargetHost);
 

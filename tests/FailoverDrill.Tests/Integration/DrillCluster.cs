@@ -37,7 +37,7 @@ public class DrillCluster : HaStackCluster
     public async Task<HttpClient> CreateControlClientAsync()
     {
         var http = new HttpClient { BaseAddress = DrillService };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", await GetParameterAsync("drill-control-secret"));
+        http.DefaultRequestHeaders.Authorization = new("Bearer", await GetParameterAsync("failoverdrill-control-secret"));
         return http;
     }
 

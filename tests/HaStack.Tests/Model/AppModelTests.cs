@@ -108,8 +108,8 @@ public class AppModelTests
         Assert.Contains(alertmanager.Annotations.OfType<HealthCheckAnnotation>(), _ => true);
         Assert.Contains("--add-host=host.docker.internal:host-gateway", await RuntimeArgsAsync(alertmanager));
         Assert.Equal("http://{healthprobe.bindings.alerts.host}:{healthprobe.bindings.alerts.port}/alerts", alertmanagerEnv["HASTACK_WEBHOOK_URL"]);
-        Assert.Equal("{alert-webhook-secret.value}", alertmanagerEnv["HASTACK_WEBHOOK_TOKEN"]);
-        Assert.Equal("{alert-webhook-secret.value}", probeEnv["Alerts__WebhookSecret"]);
+        Assert.Equal("{healthprobe-webhook-secret.value}", alertmanagerEnv["HASTACK_WEBHOOK_TOKEN"]);
+        Assert.Equal("{healthprobe-webhook-secret.value}", probeEnv["Alerts__WebhookSecret"]);
         Assert.Equal("{healthprobe.bindings.alerts.targetPort}", probeEnv["Alerts__Port"]);
         Assert.Equal("0.0.0.0", probe.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "alerts").TargetHost);
         Assert.Equal("{alertmanager.bindings.http.host}:{alertmanager.bindings.http.port}", prometheusEnv["HASTACK_ALERTMANAGER"]);
@@ -226,11 +226,13 @@ public class AppModelTests
         var configuration = new ConfigurationManager();
         configuration.AddInMemoryCollection([
             new("Parameters:app-password", "kept-app"), new("Parameters:patroni-rest-password", "kept-rest"),
-            new("Parameters:pgbouncer-auth-password", "kept-auth"), new("Parameters:pg-monitor-password", "unchanged")]);
+            new("Parameters:pgbouncer-auth-password", "kept-auth"), new("Parameters:pg-monitor-password", "unchanged"),
+            new("Parameters:alert-webhook-secret", "kept-webhook"), new("Parameters:drill-control-secret", "kept-control")]);
 
         HaStackComposition.KeepEarlierParameterNames(configuration, "pg");
 
         Assert.Equal(("kept-app", "kept-rest", "kept-auth"), (configuration["Parameters:pg-app-password"], configuration["Parameters:pg-rest-password"], configuration["Parameters:pg-pgbouncer-auth-password"]));
+        Assert.Equal(("kept-webhook", "kept-control"), (configuration["Parameters:healthprobe-webhook-secret"], configuration["Parameters:failoverdrill-control-secret"]));
         Assert.Equal("unchanged", configuration["Parameters:pg-monitor-password"]);
     }
 

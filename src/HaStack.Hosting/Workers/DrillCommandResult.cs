@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 
-namespace Aspire.Hosting;
+namespace HaStack.Hosting;
 
 /// <summary>
 /// What a dashboard drill command says when the drill is over (the commands wait for it): passed with the new leader,

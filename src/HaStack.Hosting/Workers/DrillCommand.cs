@@ -1,4 +1,4 @@
-namespace Aspire.Hosting;
+namespace HaStack.Hosting;
 
 /// <summary>One drill as a dashboard command on the FailoverDrill resource.</summary>
 /// <param name="Kind">The drill kind's name, as in <c>POST /drills/{kind}</c>.</param>

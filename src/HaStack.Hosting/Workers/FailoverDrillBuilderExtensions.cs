@@ -1,0 +1,167 @@
+using HaStack.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aspire.Hosting;
+
+/// <summary>The FailoverDrill add-on of a Patroni cluster.</summary>
+public static class FailoverDrillBuilderExtensions
+{
+    /// <summary>
+    /// The HTTP client of the drill and soak commands: they wait for the outcome, longer than the default 100 s
+    /// (a drill with default timing, a 10-minute soak).
+    /// </summary>
+    private const string CommandClientName = "hastack-drill-commands";
+
+    /// <summary>
+    /// Adds HaStack's FailoverDrill service for <paramref name="cluster"/>, a prebuilt .NET app shipped in the package
+    /// and run with <c>dotnet exec</c>, with one dashboard command per drill kind and one for the chaos soak. Its writers
+    /// reach the cluster through PgBouncer's read-write database (pooled) and the cluster's multi-host connection string
+    /// (direct); it reads every node's Patroni REST API and every etcd member's metrics. It injects faults through the
+    /// container engine: <c>docker kill</c> and <c>docker start</c> of a node's or etcd member's container,
+    /// <c>docker pause</c>, and a one-off container of the node image in a node's network namespace that filters its
+    /// packets. A switchover drill pauses PgBouncer's read-write database around the handover. Drills run only when
+    /// asked: the dashboard's commands, or <c>POST /drills/{kind}</c> from the host with the
+    /// <c>{name}-control-secret</c> parameter as a bearer token (the commands send it). When the cluster has a
+    /// HealthProbe (<see cref="HealthProbeBuilderExtensions.WithHealthProbe"/>), its verdict gates every drill. The
+    /// cluster needs PgBouncer (<see cref="RoutingBuilderExtensions.AddPgBouncer"/>) before it starts; the calls may
+    /// come in any order.
+    /// </summary>
+    /// <param name="cluster">The Patroni cluster.</param>
+    /// <param name="name">The resource name.</param>
+    /// <exception cref="HaStackConfigurationException">The drill's app is not there (the package is not restored).</exception>
+    public static IResourceBuilder<FailoverDrillResource> WithFailoverDrills(
+        this IResourceBuilder<PatroniClusterResource> cluster, [ResourceName] string name = "failoverdrill")
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        Names.ThrowIfInvalid(name, nameof(name));
+        var builder = cluster.ApplicationBuilder;
+        var resource = cluster.Resource;
+        if (resource.FailoverDrills is { } existing)
+        {
+            throw new ArgumentException($"The cluster '{resource.Name}' already has a FailoverDrill service, '{existing.Name}'.", nameof(cluster));
+        }
+
+        var app = WorkerApps.Locate(builder, WorkerApps.FailoverDrill);
+        var controlSecret = builder.AddParameter($"{name}-control-secret", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true)
+            .WithDescription("Bearer token the FailoverDrill service requires to start a drill (the dashboard's commands send it).");
+        var drill = builder.AddResource(new FailoverDrillResource(name, WorkerApps.DotnetHost(), Path.GetDirectoryName(app)!, resource, controlSecret.Resource))
+            .WithHttpEndpoint(name: FailoverDrillResource.HttpEndpointName)
+            .WithMetricsEndpoint()
+            .AsWorker(app)
+            .WithEnvironment("Drill__ControlSecret", controlSecret)
+            // Patroni's REST API over HTTPS, verified against the stack's root certificate.
+            .WithStackRootCertificate()
+            .WithReference(cluster, "app-direct")
+            .WithEnvironment("Drill__RestUser", PatroniClusterResource.RestUser)
+            .WithEnvironment("Drill__RestPassword", resource.Secrets.Rest)
+            // A crash is SIGKILL to the container through the engine, never an Aspire stop (that is graceful and
+            // releases the leader lock). The same container is started again for the rejoin.
+            .WithEnvironment("Drill__KillCommand__0", "docker").WithEnvironment("Drill__KillCommand__1", "kill").WithEnvironment("Drill__KillCommand__2", "{container}")
+            .WithEnvironment("Drill__StartCommand__0", "docker").WithEnvironment("Drill__StartCommand__1", "start").WithEnvironment("Drill__StartCommand__2", "{container}")
+            .WithEnvironment("Drill__Engine", "docker")
+            .WithEnvironment(context => DrillTargets(context, resource))
+            .WithHttpHealthCheck("/health", endpointName: FailoverDrillResource.HttpEndpointName)
+            .WaitFor(cluster);
+        resource.FailoverDrills = drill.Resource;
+
+        // What exists only once the whole model is built: PgBouncer, and the nodes of the final replica count.
+        builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
+        {
+            if (resource.PgBouncer is not { } pgbouncer)
+            {
+                throw new HaStackConfigurationException([
+                    $"The FailoverDrill '{name}' writes through PgBouncer, and the cluster '{resource.Name}' has none: add it with cluster.AddPgBouncer(name, router)."]);
+            }
+
+            drill.WaitFor(builder.CreateResourceBuilder(pgbouncer));
+            foreach (var node in resource.Nodes)
+            {
+                drill.WaitFor(node);
+            }
+
+            return Task.CompletedTask;
+        });
+
+        builder.Services.AddHttpClient(CommandClientName, http => http.Timeout = TimeSpan.FromHours(1));
+        foreach (var command in DrillCommand.All)
+        {
+            drill.WithHttpCommand($"/drills/{command.Kind}", command.DisplayName, FailoverDrillResource.HttpEndpointName, command.Name, new HttpCommandOptions
+            {
+                Method = HttpMethod.Post,
+                Description = command.Description + " Runs until the cluster is healthy again, then says how it went; the report is at /drills/last.",
+                ConfirmationMessage = command.Confirmation,
+                IconName = command.Icon,
+                PrepareRequest = context => SendControlSecretAsync(context, controlSecret, "wait=true" + command.Query),
+                GetCommandResult = DrillCommandResult.ReadAsync,
+                HttpClientName = CommandClientName,
+            });
+        }
+
+        drill.WithHttpCommand("/soaks/chaos", "Chaos soak (10 min)", FailoverDrillResource.HttpEndpointName, "chaos-soak", new HttpCommandOptions
+        {
+            Method = HttpMethod.Post,
+            Description = "Ten minutes of random faults of every drill kind, one at a time, healed in between, under writers that never stop; one set checker over every write. The report is at /soaks/last.",
+            ConfirmationMessage = "Inject random faults (kills, partitions, pauses, etcd loss) for 10 minutes under write load?",
+            IconName = "Beaker",
+            PrepareRequest = context => SendControlSecretAsync(context, controlSecret, "wait=true&duration=10m"),
+            GetCommandResult = DrillCommandResult.ReadSoakAsync,
+            HttpClientName = CommandClientName,
+        });
+
+        // The last drill's full report (read-only, no secret needed), one click from the resource.
+        drill.WithUrl(ReferenceExpression.Create($"{drill.Resource.HttpEndpoint}/drills/last"), "Last drill report");
+        drill.WithUrl(ReferenceExpression.Create($"{drill.Resource.HttpEndpoint}/soaks/last"), "Last soak report");
+        return drill;
+    }
+
+    /// <summary>
+    /// What the drill reaches, read from the model when it starts: typed configuration (a list of REST URLs, maps of
+    /// member → metrics URL and member → container), the pooled database, the probe.
+    /// </summary>
+    private static void DrillTargets(EnvironmentCallbackContext context, PatroniClusterResource cluster)
+    {
+        var env = context.EnvironmentVariables;
+        var nodes = cluster.Nodes.Select(n => n.Resource).ToList();
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            env[$"Drill__Patroni__{i}"] = nodes[i].RestEndpoint.Property(EndpointProperty.Url);
+            env[$"Drill__Containers__{nodes[i].Name}"] = nodes[i].ContainerName;
+        }
+
+        foreach (var member in cluster.Etcd.Members.Select(m => m.Resource))
+        {
+            env[$"Drill__Etcd__{member.Name}"] = member.MetricsEndpoint.Property(EndpointProperty.Url);
+            env[$"Drill__Containers__{member.Name}"] = member.ContainerName;
+        }
+
+        // The fault image is the node image: it has iptables, and is always there.
+        if (nodes.FirstOrDefault()?.TryGetContainerImageName(out var image) == true)
+        {
+            env["Drill__FaultImage"] = image;
+        }
+
+        env["Drill__FencedFailover"] = cluster.FencedFailover ? "true" : "false";
+        if (cluster.PgBouncer is { } pgbouncer)
+        {
+            env["ConnectionStrings__app"] = new PgBouncerDatabaseResource(PgBouncerResource.ReadWriteDatabase, PgBouncerResource.ReadWriteDatabase, pgbouncer).ConnectionStringExpression;
+            // A switchover pauses PgBouncer's read-write database around the handover (its admin console, in its container).
+            env["Drill__PgBouncerContainer"] = pgbouncer.ContainerName;
+        }
+
+        if (cluster.HealthProbe is { } probe)
+        {
+            env["Drill__HealthProbeUrl"] = probe.HttpEndpoint;
+        }
+    }
+
+    /// <summary>
+    /// The dashboard's drill and soak commands carry the stack's control secret, as the service requires, and wait
+    /// for the outcome (<c>wait=true</c> in <paramref name="query"/>) so that the command ends with it.
+    /// </summary>
+    private static async Task SendControlSecretAsync(HttpCommandRequestContext context, IResourceBuilder<ParameterResource> secret, string query)
+    {
+        var value = await secret.Resource.GetValueAsync(context.CancellationToken).ConfigureAwait(false);
+        context.Request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", value);
+        context.Request.RequestUri = new UriBuilder(context.Request.RequestUri!) { Query = query }.Uri;
+    }
+}
