@@ -3,7 +3,9 @@
 # AppHost's start, alternating in one session (this machine is shared and noisy).
 #   sample:    a fresh copy of samples/ (no bin/obj), HaStack.* removed from the global packages folder by pack.sh;
 #              clock from `dotnet build` (restore from the local feed + build) until the sample API's /health answers
-#              (it waits for the pooled database, i.e. etcd, both nodes, HAProxy and PgBouncer are up).
+#              (it waits for the pooled database, i.e. etcd, both nodes, HAProxy and PgBouncer are up), then until its
+#              FailoverDrill add-on's API (a prebuilt app from the package, run with dotnet exec, on the sample's pinned
+#              port 5290) answers /health.
 #   reference: `dotnet run --project AppHost` (already built) until "HaStack is ready" (every health check green,
 #              including the probe, Prometheus and Alertmanager), as bench/cluster/startup.sh measures it.
 # Images are cached in both (the first start of either builds them; see bench/cluster/startup.sh for cold starts).
@@ -14,7 +16,7 @@ work=$(mktemp -d /tmp/hastack-bench-package.XXXX)
 feed="$work/artifacts/packages"
 "$BENCH_ROOT/scripts/pack.sh" "$feed" >/dev/null
 echo "package: $(stat -c %s "$feed"/HaStack.Hosting.0.1.0.nupkg) bytes HaStack.Hosting.0.1.0.nupkg, $(stat -c %s "$feed"/HaStack.Patroni.0.1.0.nupkg) bytes HaStack.Patroni.0.1.0.nupkg"
-echo "  (the assembly embeds every build context; unpacked: $(unzip -l "$feed"/HaStack.Hosting.0.1.0.nupkg | tail -1 | awk '{print $1}') bytes)"
+echo "  (the assembly embeds every build context; unpacked: $(unzip -l "$feed"/HaStack.Hosting.0.1.0.nupkg | tail -1 | awk '{print $1}') bytes, of which the add-ons' apps in tools/workers: $(unzip -l "$feed"/HaStack.Hosting.0.1.0.nupkg 'tools/workers/*' | tail -1 | awk '{print $1}') bytes)"
 
 SAMPLE_PID=""
 stop_sample() {
@@ -42,7 +44,14 @@ measure_sample() {
     if ! kill -0 "$SAMPLE_PID" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then echo "the sample did not become ready; log: $log" >&2; return 1; fi
     sleep 0.2
   done
-  echo "scale=1; ($(date +%s%N) - $start) / 1000000000" | bc
+  local api drills
+  api=$(echo "scale=1; ($(date +%s%N) - $start) / 1000000000" | bc)
+  until curl -sf -o /dev/null http://localhost:5290/health; do
+    if ! kill -0 "$SAMPLE_PID" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then echo "the sample's drill add-on did not answer; log: $log" >&2; return 1; fi
+    sleep 0.2
+  done
+  drills=$(echo "scale=1; ($(date +%s%N) - $start) / 1000000000" | bc)
+  echo "$api/$drills"
   stop_sample
 }
 measure_reference() { start_stack --HaStack:Timing=fast; local s; s=$(wait_ready); stop_stack; echo "$s"; }
@@ -56,5 +65,5 @@ for _ in $(seq 1 "$runs"); do
 done
 echo "machine: $(machine)"
 echo "platform: PostgreSQL 17 under Patroni 4.0 (Debian trixie), fast timing; images cached"
-echo "sample, clean restore + build + start to API ready: ${sample[*]} s"
+echo "sample, clean restore + build + start to API ready / drill add-on ready: ${sample[*]} s"
 echo "reference AppHost, dotnet run to HaStack is ready:    ${reference[*]} s"

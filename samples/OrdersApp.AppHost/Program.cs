@@ -12,6 +12,13 @@ var pooler = db.AddPgBouncer("db-pooler", router);
 var app = pooler.AddDatabase("app");
 var appReadOnly = pooler.AddReadOnlyDatabase("app-ro");
 
+// HaStack's add-ons: the probe's verdict is the cluster's health on the dashboard, and the drills are dashboard
+// commands (crash, switchover, partition, …). The drill API gets a fixed port so that scripts on this machine can
+// call it too, with the db-drills-control-secret parameter as a bearer token.
+db.WithHealthProbe("db-probe");
+db.WithFailoverDrills("db-drills")
+    .WithEndpoint(FailoverDrillResource.HttpEndpointName, endpoint => endpoint.Port = 5290);
+
 builder.AddProject<Projects.OrdersApp_Api>("api")
     .WithReference(app).WaitFor(app)
     .WithReference(appReadOnly);

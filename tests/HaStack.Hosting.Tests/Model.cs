@@ -6,8 +6,12 @@ namespace HaStack.Hosting.Tests;
 /// <summary>Reads what the model says about a resource, as the orchestrator or the publisher would.</summary>
 internal static class Model
 {
+    /// <summary>
+    /// A builder whose AppHost assembly is this test assembly: it names the worker apps built in this repository, as
+    /// a consumer's AppHost names the packaged ones (<c>Workers/InRepository.targets</c>).
+    /// </summary>
     public static IDistributedApplicationBuilder Builder(params string[] args) =>
-        DistributedApplication.CreateBuilder(new DistributedApplicationOptions { Args = args, DisableDashboard = true });
+        DistributedApplication.CreateBuilder(new DistributedApplicationOptions { Args = args, DisableDashboard = true, AssemblyName = typeof(Model).Assembly.GetName().Name });
 
     /// <summary>A typical stack: etcd, a two-node cluster, HAProxy, PgBouncer with both databases.</summary>
     public static (IDistributedApplicationBuilder Builder, IResourceBuilder<PatroniClusterResource> Cluster) Stack(params string[] args)

@@ -64,25 +64,13 @@ public static class FailoverDrillBuilderExtensions
             .WaitFor(cluster);
         resource.FailoverDrills = drill.Resource;
 
-        // What exists only once the whole model is built: PgBouncer, and the nodes of the final replica count.
         builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
         {
-            if (resource.PgBouncer is not { } pgbouncer)
-            {
-                throw new HaStackConfigurationException([
-                    $"The FailoverDrill '{name}' writes through PgBouncer, and the cluster '{resource.Name}' has none: add it with cluster.AddPgBouncer(name, router)."]);
-            }
-
-            drill.WaitFor(builder.CreateResourceBuilder(pgbouncer));
-            foreach (var node in resource.Nodes)
-            {
-                drill.WaitFor(node);
-            }
-
+            WaitForTargets(drill);
             return Task.CompletedTask;
         });
 
-        builder.Services.AddHttpClient(CommandClientName, http => http.Timeout = TimeSpan.FromHours(1));
+        builder.Services.AddHttpClient(CommandClientName, http => http.Timeout = TimeSpan.FromHours(1)).RemoveAllLoggers();
         foreach (var command in DrillCommand.All)
         {
             drill.WithHttpCommand($"/drills/{command.Kind}", command.DisplayName, FailoverDrillResource.HttpEndpointName, command.Name, new HttpCommandOptions
@@ -112,6 +100,27 @@ public static class FailoverDrillBuilderExtensions
         drill.WithUrl(ReferenceExpression.Create($"{drill.Resource.HttpEndpoint}/drills/last"), "Last drill report");
         drill.WithUrl(ReferenceExpression.Create($"{drill.Resource.HttpEndpoint}/soaks/last"), "Last soak report");
         return drill;
+    }
+
+    /// <summary>
+    /// What exists only once the whole model is built, so that the calls may come in any order: the drill waits for
+    /// PgBouncer and for every node of the final replica count.
+    /// </summary>
+    /// <exception cref="HaStackConfigurationException">The cluster has no PgBouncer to write through.</exception>
+    internal static void WaitForTargets(IResourceBuilder<FailoverDrillResource> drill)
+    {
+        var cluster = drill.Resource.Cluster;
+        if (cluster.PgBouncer is not { } pgbouncer)
+        {
+            throw new HaStackConfigurationException([
+                $"The FailoverDrill '{drill.Resource.Name}' writes through PgBouncer, and the cluster '{cluster.Name}' has none: add it with cluster.AddPgBouncer(name, router)."]);
+        }
+
+        drill.WaitFor(drill.ApplicationBuilder.CreateResourceBuilder(pgbouncer));
+        foreach (var node in cluster.Nodes)
+        {
+            drill.WaitFor(node);
+        }
     }
 
     /// <summary>

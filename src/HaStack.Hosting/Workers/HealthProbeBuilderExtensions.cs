@@ -52,6 +52,8 @@ public static class HealthProbeBuilderExtensions
         probe.WithEnvironment("Alerts__Port", probe.GetEndpoint(HealthProbeResource.AlertsEndpointName).Property(EndpointProperty.TargetPort));
         resource.HealthProbe = probe.Resource;
 
+        // Asked every few seconds: its requests are not logged in the consumer's AppHost.
+        builder.Services.AddHttpClient(nameof(HealthProbeVerdictCheck)).RemoveAllLoggers();
         var check = $"{name}-verdict";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(check,
             sp => new HealthProbeVerdictCheck(probe.Resource, sp.GetRequiredService<IHttpClientFactory>()), failureStatus: null, tags: null));

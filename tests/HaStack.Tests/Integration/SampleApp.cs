@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace HaStack.Tests.Integration;
@@ -12,6 +14,12 @@ namespace HaStack.Tests.Integration;
 public sealed partial class SampleApp : IAsyncLifetime
 {
     public static readonly Uri ApiUrl = new("http://localhost:5280");
+
+    /// <summary>The drill add-on's API, on the port the sample pins for scripts.</summary>
+    public static readonly Uri DrillsUrl = new("http://localhost:5290");
+
+    /// <summary>The control secret the test gives the sample (its parameter <c>db-drills-control-secret</c>).</summary>
+    private readonly string _controlSecret = Guid.NewGuid().ToString("N");
     private Process? _appHost;
     private StreamWriter? _log;
 
@@ -23,6 +31,9 @@ public sealed partial class SampleApp : IAsyncLifetime
     public string AppHostDll => Path.Combine(Samples, "OrdersApp.AppHost", "bin", "Debug", "net10.0", "OrdersApp.AppHost.dll");
 
     public HttpClient Api { get; } = new() { BaseAddress = ApiUrl, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>A client of the drill API with the control secret; a drill with <c>wait=true</c> answers when it is over.</summary>
+    public HttpClient Drills => field ??= new HttpClient { BaseAddress = DrillsUrl, Timeout = Timeouts.Scaled(300), DefaultRequestHeaders = { Authorization = new("Bearer", _controlSecret) } };
 
     public async Task InitializeAsync()
     {
@@ -44,6 +55,9 @@ public sealed partial class SampleApp : IAsyncLifetime
         start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         start.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = "http://localhost:19280";
         start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = "http://localhost:20280";
+        // A parameter's value from the environment, as a CI job would give it (it is otherwise generated and kept in
+        // the sample's user secrets).
+        start.Environment["Parameters__db-drills-control-secret"] = _controlSecret;
         _appHost = Process.Start(start) ?? throw new InvalidOperationException("the sample's AppHost did not start");
         _appHost.OutputDataReceived += (_, e) => Write(e.Data);
         _appHost.ErrorDataReceived += (_, e) => Write(e.Data);
@@ -64,6 +78,36 @@ public sealed partial class SampleApp : IAsyncLifetime
             throw;
         }
     }
+
+    /// <summary>
+    /// Runs a drill of the add-on (<c>POST /drills/{kind}?wait=true</c>) and returns its report. Until the probe's
+    /// verdict lets drills run, the drill service refuses (412); the drill is asked again.
+    /// </summary>
+    public async Task<JsonDocument> RunDrillAsync(string kind)
+    {
+        JsonDocument? report = null;
+        await Wait.UntilAsync($"the {kind} drill is accepted", Timeouts.Scaled(120), async _ =>
+        {
+            // Not cut short by the wait for acceptance: once accepted, the drill answers when it is over.
+            using var response = await Drills.PostAsync($"/drills/{kind}?wait=true", content: null);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.PreconditionFailed, $"POST /drills/{kind} answered {(int)response.StatusCode}: {body}");
+            if (response.StatusCode == HttpStatusCode.PreconditionFailed)
+            {
+                return false;
+            }
+
+            report = JsonDocument.Parse(body);
+            return true;
+        }, TimeSpan.FromSeconds(3));
+        return report!;
+    }
+
+    /// <summary>Each order row a node stores (<c>id request_id customer</c>), read through psql inside its container.</summary>
+    public static async Task<HashSet<string>> StoredOrdersAsync(string container) =>
+        (await Docker.RunAsync("exec", container, "psql", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "app", "-AtXc",
+            "SELECT id || ' ' || request_id || ' ' || customer FROM orders"))
+        .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
 
     /// <summary>The sample's Patroni nodes' containers (<c>db-{run}-db-N</c>).</summary>
     public async Task<string[]> NodeContainersAsync() =>
@@ -88,6 +132,7 @@ public sealed partial class SampleApp : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Api.Dispose();
+        Drills.Dispose();
         if (_appHost is { } process)
         {
             _appHost = null;
