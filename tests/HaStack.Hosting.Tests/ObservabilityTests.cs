@@ -6,16 +6,40 @@ namespace HaStack.Hosting.Tests;
 public class ObservabilityTests
 {
     [Fact]
-    public async Task PrometheusScrapesTheNodesEtcdHAProxyAndPgBouncer()
+    public void PrometheusConfigurationIsRenderedFromTheModelWithAJobPerTargetAndTheNodesOverHttps()
+    {
+        PrometheusTarget[] targets = [
+            new("patroni", "pg-1:8008", "member", "pg-1"), new("patroni", "pg-2:8008", "member", "pg-2"),
+            new("etcd", "etcd-1:2381", "member", "etcd-1"),
+            new("router", "router:8404", "instance_host", "router"),
+            new("orders-api", "host.docker.internal:41234", "instance_host", "host.docker.internal"),
+        ];
+
+        var yaml = PrometheusConfiguration.Render(targets, alertmanager: "alertmanager:9093", tls: true);
+
+        // YAML is a superset of JSON: every value is quoted, so a name cannot break the file.
+        Assert.Contains("  - job_name: \"patroni\"\n    scheme: https\n    tls_config:\n      ca_file: /etc/hastack/tls/ca.crt\n", yaml);
+        Assert.Contains("      - targets: [\"pg-2:8008\"]\n        labels: {\"member\": \"pg-2\"}\n", yaml);
+        Assert.Contains("  - job_name: \"orders-api\"\n    static_configs:\n      - targets: [\"host.docker.internal:41234\"]", yaml);
+        Assert.Contains("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [\"alertmanager:9093\"]\n", yaml);
+        Assert.Single(yaml.Split('\n'), l => l.Contains("job_name: \"patroni\"", StringComparison.Ordinal));
+        Assert.DoesNotContain("scheme: https", PrometheusConfiguration.Render(targets, alertmanager: null, tls: false));
+        Assert.DoesNotContain("alerting:", PrometheusConfiguration.Render(targets, alertmanager: null, tls: false));
+    }
+
+    [Fact]
+    public void PrometheusGetsItsConfigurationAsAFileCopiedInAndItsAlertmanagerFromTheModel()
     {
         var (builder, cluster) = Model.Stack();
         var prometheus = cluster.AddPrometheus("prometheus");
+        var alertmanager = prometheus.AddAlertmanager("alertmanager", cluster.WithHealthProbe());
 
-        var env = await builder.EnvironmentAsync("prometheus");
-        Assert.Equal(("pg-1,pg-2", "etcd-1,etcd-2,etcd-3"), (env["HASTACK_NODES"], env["HASTACK_ETCD"]));
-        Assert.Contains("router={router.bindings.stats.host}:{router.bindings.stats.port}", env["HASTACK_TARGETS"]);
-        Assert.Contains("pgbouncer={pgbouncer.bindings.metrics.host}", env["HASTACK_TARGETS"]);
+        var files = Assert.Single(prometheus.Resource.Annotations.OfType<ContainerFileSystemCallbackAnnotation>(), a => a.DestinationPath == PrometheusConfiguration.Directory);
+        Assert.NotNull(files.Callback);
+        Assert.Same(alertmanager.Resource, prometheus.Resource.Alertmanager);
+        Assert.Empty(prometheus.Resource.Annotations.OfType<ContainerMountAnnotation>());
         Assert.Single(prometheus.Resource.Annotations.OfType<HealthCheckAnnotation>());
+        Assert.NotNull(builder);
     }
 
     [Fact]
@@ -47,6 +71,5 @@ public class ObservabilityTests
         var env = await builder.EnvironmentAsync("alertmanager");
         Assert.Equal("http://{receiver.bindings.alerts.host}:{receiver.bindings.alerts.port}/alerts", env["HASTACK_WEBHOOK_URL"]);
         Assert.Equal("{webhook-secret.value}", env["HASTACK_WEBHOOK_TOKEN"]);
-        Assert.Equal("{alertmanager.bindings.http.host}:{alertmanager.bindings.http.port}", (await builder.EnvironmentAsync("prometheus"))["HASTACK_ALERTMANAGER"]);
     }
 }

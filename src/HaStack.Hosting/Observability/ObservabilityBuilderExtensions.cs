@@ -47,25 +47,15 @@ public static class ObservabilityBuilderExtensions
             .WithHttpEndpoint(targetPort: PrometheusResource.Port, name: PrometheusResource.HttpEndpointName)
             // Patroni's /metrics over HTTPS, verified against the stack's CA.
             .WithRootCertificate(() => resource.TlsMode)
-            .WithEnvironment(context =>
-            {
-                context.EnvironmentVariables["HASTACK_NODES"] = resource.NodeNames;
-                context.EnvironmentVariables["HASTACK_ETCD"] = resource.Etcd.MemberNames;
-                var targets = new ReferenceExpressionBuilder();
-                var separator = "";
-                IEnumerable<(string Job, EndpointReference Endpoint)> cluster = [
-                    .. resource.Router is { } router ? [("router", router.StatsEndpoint)] : Array.Empty<(string, EndpointReference)>(),
-                    .. resource.PgBouncer is { } pgbouncer ? [("pgbouncer", pgbouncer.GetEndpoint(PgBouncerResource.ExporterEndpointName))] : Array.Empty<(string, EndpointReference)>(),
-                ];
-                foreach (var (job, endpoint) in cluster.Concat(prometheus.Resource.ScrapeTargets))
+            // Its whole configuration, rendered from the model when it starts (PrometheusConfiguration).
+            .WithContainerFiles(PrometheusConfiguration.Directory, async (_, ct) => [
+                new ContainerFile
                 {
-                    targets.AppendLiteral($"{separator}{job}=");
-                    separator = ",";
-                    targets.AppendFormatted(endpoint.Property(EndpointProperty.HostAndPort));
-                }
-
-                context.EnvironmentVariables["HASTACK_TARGETS"] = targets.Build();
-            })
+                    Name = PrometheusConfiguration.FileName,
+                    Contents = await PrometheusConfiguration.RenderAsync(prometheus.Resource, ct).ConfigureAwait(false),
+                    Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                },
+            ])
             .WithHttpHealthCheck("/-/ready", endpointName: PrometheusResource.HttpEndpointName)
             .WaitFor(cluster);
     }
@@ -122,8 +112,8 @@ public static class ObservabilityBuilderExtensions
             .WithRelationship(webhook.Resource, "Notifies");
 
         // No WaitFor: Prometheus queues alerts until Alertmanager answers, and its start should not wait on it.
-        prometheus.WithEnvironment("HASTACK_ALERTMANAGER", alertmanager.Resource.HttpEndpoint.Property(EndpointProperty.HostAndPort))
-            .WithRelationship(alertmanager.Resource, "Alerts");
+        prometheus.Resource.Alertmanager = alertmanager.Resource;
+        prometheus.WithRelationship(alertmanager.Resource, "Alerts");
         return alertmanager;
     }
 

@@ -19,6 +19,9 @@ public sealed class PrometheusResource(string name, PatroniClusterResource clust
 
     /// <summary>Jobs and the endpoints they scrape, besides the cluster's own components.</summary>
     internal List<(string Job, EndpointReference Endpoint)> ScrapeTargets { get; } = [];
+
+    /// <summary>Where its alerts go, once added.</summary>
+    internal AlertmanagerResource? Alertmanager { get; set; }
 }
 
 /// <summary>The locally built Prometheus image (Debian trixie's prometheus 2.53).</summary>

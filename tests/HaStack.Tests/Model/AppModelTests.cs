@@ -99,7 +99,6 @@ public class AppModelTests
 #pragma warning disable CS0618 // The replacement builder API is heavier than this one-line read of a model.
         var alertmanagerEnv = await ((IResourceWithEnvironment)alertmanager).GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
         var probeEnv = await ((IResourceWithEnvironment)probe).GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
-        var prometheusEnv = await ((IResourceWithEnvironment)model.Resources.Single(r => r.Name == "prometheus")).GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
 #pragma warning restore CS0618
 
         // Its UI on its own endpoint, ready when /-/ready says so; the webhook is the probe's container-reachable port.
@@ -112,7 +111,7 @@ public class AppModelTests
         Assert.Equal("{healthprobe-webhook-secret.value}", probeEnv["Alerts__WebhookSecret"]);
         Assert.Equal("{healthprobe.bindings.alerts.targetPort}", probeEnv["Alerts__Port"]);
         Assert.Equal("0.0.0.0", probe.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "alerts").TargetHost);
-        Assert.Equal("{alertmanager.bindings.http.host}:{alertmanager.bindings.http.port}", prometheusEnv["HASTACK_ALERTMANAGER"]);
+        Assert.Same(alertmanager, ((PrometheusResource)model.Resources.Single(r => r.Name == "prometheus")).Alertmanager);
     }
 
     private static async Task<string[]> RuntimeArgsAsync(IResource resource)
