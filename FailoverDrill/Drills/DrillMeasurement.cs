@@ -129,4 +129,57 @@ internal static class DrillMeasurement
 
     /// <summary>Seconds from <paramref name="origin"/> to <paramref name="at"/>, rounded to the millisecond; null if it never happened.</summary>
     public static double? Since(TimeSpan? at, TimeSpan origin) => at is { } t ? Math.Round((t - origin).TotalSeconds, 3) : null;
+
+    /// <summary>
+    /// The service path's figures from the ledger: every call, the failures by answer, the longest gap between
+    /// acknowledged writes from the last one before <paramref name="injectedAt"/> until <paramref name="until"/>, and the
+    /// latency before and during the fault. <see cref="ServiceReport.Lost"/> and the reads are filled in by the verification.
+    /// </summary>
+    public static ServiceReport MeasureService(IReadOnlyList<WriteRecord> records, ServiceTarget service, TimeSpan injectedAt, TimeSpan until)
+    {
+        var mine = records.Where(r => r.Path == ServiceTarget.PathName).ToList();
+        var acks = mine.Where(r => r.Outcome == WriteOutcome.Acknowledged).ToList();
+        var windows = new ServiceReport(
+            service.Write.ToString(),
+            service.Read.ToString(),
+            Sent: 0,
+            Acknowledged: 0,
+            Failed: new Dictionary<string, int>(),
+            Unknown: 0,
+            LongestGapSeconds: MeasureContinuity(mine, ServiceTarget.PathName, injectedAt, until).WriteGapSeconds,
+            Before: Latency(acks.Where(r => r.Started < injectedAt)),
+            During: Latency(acks.Where(r => r.Started >= injectedAt && r.Started <= until)),
+            Reads: null,
+            Lost: []);
+        return WithFinalCounts(windows, mine);
+    }
+
+    /// <summary>
+    /// The service's counts from the final ledger (the callers run on after the fault's measure, through the cool-down):
+    /// every call sent, acknowledged, failed and unknown, as the checker sees them.
+    /// </summary>
+    public static ServiceReport WithFinalCounts(ServiceReport report, IReadOnlyList<WriteRecord> records)
+    {
+        var mine = records.Where(r => r.Path == ServiceTarget.PathName).ToList();
+        return report with
+        {
+            Sent = mine.Count,
+            Acknowledged = mine.Count(r => r.Outcome == WriteOutcome.Acknowledged),
+            Failed = mine.Where(r => r.Outcome == WriteOutcome.Failed).GroupBy(r => r.Status ?? "error").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
+            Unknown = mine.Count(r => r.Outcome == WriteOutcome.Unknown),
+        };
+    }
+
+    /// <summary>Median and 99th percentile (nearest rank) of the calls' latencies, in milliseconds.</summary>
+    public static LatencyReport Latency(IEnumerable<WriteRecord> calls)
+    {
+        var sorted = calls.Select(r => (r.Finished - r.Started).TotalMilliseconds).Order().ToList();
+        if (sorted.Count == 0)
+        {
+            return new LatencyReport(0, null, null);
+        }
+
+        double Rank(double p) => Math.Round(sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)], 1);
+        return new LatencyReport(sorted.Count, Rank(0.50), Rank(0.99));
+    }
 }

@@ -28,6 +28,7 @@ public sealed class DrillMetrics
     private readonly Counter<long> _lost;
     private readonly Counter<long> _unknown;
     private readonly Counter<long> _runs;
+    private readonly Counter<long> _serviceRequests;
     private readonly Counter<double> _splitBrain;
     private readonly Counter<long> _soakRuns;
     private readonly Counter<long> _soakFaults;
@@ -48,6 +49,8 @@ public sealed class DrillMetrics
         _lost = meter.CreateCounter<long>("hastack_drill_lost_writes", "{write}", "Acknowledged writes missing on the new leader after a drill.");
         _unknown = meter.CreateCounter<long>("hastack_drill_unknown_writes", "{write}", "Writes whose commit outcome the client could not know (timeout, connection lost mid-commit).");
         _runs = meter.CreateCounter<long>("hastack_drill_runs", "{run}", "Drills run, by kind and outcome (passed, failed, refused).");
+        _serviceRequests = meter.CreateCounter<long>("hastack_drill_service_requests", "{request}",
+            "Writes the drills sent to the measured service, by kind, outcome (acknowledged, failed, unknown, lost) and status (an HTTP status, connection, timeout).");
         meter.CreateObservableGauge("hastack_drill_last_rto", ObserveLastRto, "s", "Client-visible RTO of the most recent drill of a kind, per client path.");
         meter.CreateObservableGauge("hastack_drill_last_write_gap", () => _lastGap.Select(kv => new Measurement<double>(kv.Value, new("kind", kv.Key.Kind), new("path", kv.Key.Path))),
             "s", "Longest stretch without an acknowledged write in the most recent drill of a kind, per client path.");
@@ -76,6 +79,7 @@ public sealed class DrillMetrics
         // Added even when zero, so the series exist and a dashboard shows 0 rather than "no data".
         _lost.Add(report.LostWrites, new KeyValuePair<string, object?>("kind", kind));
         _unknown.Add(report.UnknownWrites, new KeyValuePair<string, object?>("kind", kind));
+        RecordService(kind, report.Service);
         foreach (var path in report.Paths)
         {
             if (path.RtoSeconds is { } rto)
@@ -94,6 +98,18 @@ public sealed class DrillMetrics
         {
             _splitBrain.Add(splitBrain.LongestSeconds, new KeyValuePair<string, object?>("kind", kind));
             _lastSplitBrain[kind] = splitBrain.LongestSeconds;
+        }
+    }
+
+    /// <summary>The service path's requests by outcome (zeros without a service, so the series exist).</summary>
+    private void RecordService(string kind, ServiceReport? service)
+    {
+        _serviceRequests.Add(service?.Acknowledged ?? 0, new("kind", kind), new("outcome", "acknowledged"), new("status", "2xx"));
+        _serviceRequests.Add(service?.Unknown ?? 0, new("kind", kind), new("outcome", "unknown"), new("status", "none"));
+        _serviceRequests.Add(service?.Lost.Count ?? 0, new("kind", kind), new("outcome", "lost"), new("status", "2xx"));
+        foreach (var (status, count) in service?.Failed ?? new Dictionary<string, int>())
+        {
+            _serviceRequests.Add(count, new("kind", kind), new("outcome", "failed"), new("status", status));
         }
     }
 

@@ -20,7 +20,8 @@ internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicCon
 
     /// <summary>
     /// Refuses (throws <see cref="DrillRefusedException"/>) unless a failover can succeed right now: one running leader,
-    /// a promotable replica, a fault the injector can inject, every client path on the primary, HealthProbe not Unhealthy.
+    /// a promotable replica, a fault the injector can inject, every client path on the primary, the measured service taking
+    /// a write and reading it back, HealthProbe not Unhealthy.
     /// </summary>
     public static async Task<DrillPrecondition> CheckAsync(DrillTarget target, DrillSettings settings, HttpClient http,
         IFaultInjector injector, PatroniClient patroni, CancellationToken ct)
@@ -43,6 +44,12 @@ internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicCon
         if (target.HealthProbeUrl is { } probe)
         {
             notes.Add(await CheckHealthProbeAsync(http, probe, ct).ConfigureAwait(false));
+        }
+
+        // Last, as it writes (one row of the service's): a drill refused for any other reason has written nothing.
+        if (target.Service is { } service)
+        {
+            await ServiceLoad.CheckAsync(service, http, target.DirectConnectionString ?? target.PooledConnectionString, ct).ConfigureAwait(false);
         }
 
         return new DrillPrecondition(leader, config, cluster, [.. cluster.Members.Select(m => m.Name).Order(StringComparer.Ordinal)], notes);

@@ -35,6 +35,37 @@ public sealed record PathReport(
     int UnknownDuringGap,
     int Lost);
 
+/// <summary>Latency of the service's acknowledged writes in one window.</summary>
+/// <param name="Calls">Acknowledged writes that started in the window.</param>
+/// <param name="P50Milliseconds">Their median latency.</param>
+/// <param name="P99Milliseconds">Their 99th percentile.</param>
+public sealed record LatencyReport(int Calls, double? P50Milliseconds, double? P99Milliseconds);
+
+/// <summary>What the measured service's callers saw (the <c>service</c> path), and what of it the database holds.</summary>
+/// <param name="Write">The write endpoint, e.g. <c>POST /orders</c>.</param>
+/// <param name="Read">The read endpoint, e.g. <c>GET /orders/{id}</c>.</param>
+/// <param name="Sent">Writes sent during the drill.</param>
+/// <param name="Acknowledged">Answered 2xx with the new row's id.</param>
+/// <param name="Failed">Failed writes by answer: an HTTP status (<c>500</c>), or <c>connection</c> (none could be opened).</param>
+/// <param name="Unknown">Writes with no answer in time, a lost connection, or a success without an id.</param>
+/// <param name="LongestGapSeconds">The longest stretch between two acknowledged writes, from the last one before the fault until the cluster was healthy again.</param>
+/// <param name="Before">Latency before the fault.</param>
+/// <param name="During">Latency from the fault until the cluster was healthy again.</param>
+/// <param name="Reads">Reads of acknowledged writes back through the service.</param>
+/// <param name="Lost">Acknowledged writes whose key the service's table does not hold: <c>service#seq key … id …</c>.</param>
+public sealed record ServiceReport(
+    string Write,
+    string Read,
+    int Sent,
+    int Acknowledged,
+    IReadOnlyDictionary<string, int> Failed,
+    int Unknown,
+    double? LongestGapSeconds,
+    LatencyReport Before,
+    LatencyReport During,
+    ServiceReads? Reads,
+    IReadOnlyList<string> Lost);
+
 /// <summary>Failover timing as Patroni saw it, from the moment of injection.</summary>
 /// <param name="DetectionSeconds">The old leader stopped being Patroni's leader (its lock was released or expired).</param>
 /// <param name="NewLeaderSeconds">Another member holds the leader lock and runs.</param>
@@ -111,6 +142,9 @@ public sealed record DrillReport
 
     /// <summary>Every node sampled directly through the drill: how long two committed writes at once (must be 0), and who was primary when.</summary>
     public SplitBrainReport? SplitBrain { get; init; }
+
+    /// <summary>The measured service's figures (null: no service was measured).</summary>
+    public ServiceReport? Service { get; init; }
     public IReadOnlyList<string> Notes { get; init; } = [];
 
     public int LostWrites => Check?.Lost.Count ?? 0;
@@ -168,6 +202,16 @@ public sealed record DrillReport
             s.AppendLine(c, $"  {p.Path,-8}  {Sec(p.RtoSeconds),-8}  {Sec(p.WriteGapSeconds),-9}  {p.Acknowledged,6}  {p.FailedDuringGap,11}  {p.UnknownDuringGap,12}  {p.Lost,4}");
         }
 
+        if (Service is { } sv)
+        {
+            s.AppendLine(c, $"  service           {sv.Write}: {sv.Sent} sent, {sv.Acknowledged} acknowledged, failed {(sv.Failed.Count == 0 ? "0" : string.Join(", ", sv.Failed.Select(f => $"{f.Value}x {f.Key}")))}, {sv.Unknown} unknown, longest gap {Sec(sv.LongestGapSeconds)}, lost {sv.Lost.Count}");
+            s.AppendLine(c, $"  service latency   before p50 {Ms(sv.Before.P50Milliseconds)} p99 {Ms(sv.Before.P99Milliseconds)}; during p50 {Ms(sv.During.P50Milliseconds)} p99 {Ms(sv.During.P99Milliseconds)}{(sv.Reads is { } rd ? $"; reads {rd.Found} found, {rd.Missing} missing, {rd.Failed} failed" : "")}");
+            foreach (var lost in sv.Lost.Take(10))
+            {
+                s.AppendLine(c, $"  service lost      {lost}");
+            }
+        }
+
         if (Check is { } k)
         {
             s.AppendLine(c, $"  ledger            {k.Acknowledged} acknowledged, {k.Unknown} unknown ({k.UnknownPresent} committed, {k.UnknownAbsent} absent), {k.Failed} failed");
@@ -188,6 +232,7 @@ public sealed record DrillReport
         return s.ToString();
 
         static string Sec(double? v) => v is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "-";
+        static string Ms(double? v) => v is { } x ? x.ToString("0", CultureInfo.InvariantCulture) + " ms" : "-";
         static string YesNo(bool? v) => v switch { true => "yes", false => "NO", null => "?" };
         static string Name(FaultEffect e) => JsonNamingPolicy.KebabCaseLower.ConvertName(e.ToString());
     }

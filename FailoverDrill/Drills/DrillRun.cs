@@ -29,4 +29,10 @@ internal sealed record DrillRun(
 {
     /// <summary>The leader before the fault: the victim, and the member expected to rejoin.</summary>
     public string OldLeader => Precondition.Leader.Name;
+
+    /// <summary>The measured service's callers (<see cref="DrillTarget.Service"/>), once the load runs; null without a service.</summary>
+    public ServiceLoad? Service { get; set; }
+
+    /// <summary>Every path's name: the database paths, then <c>service</c> when one is measured.</summary>
+    public IEnumerable<string> PathNames => Service is null ? Paths.Select(p => p.Path) : Paths.Select(p => p.Path).Append(ServiceTarget.PathName);
 }

@@ -111,6 +111,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             {
                 load = new LoadGenerator(run.Id, run.Ledger, run.Clock, settings, run.Paths);
                 load.SetTimeout(PooledPath, settings.PooledWriteTimeout(run.Kind, target));
+                run.Service = target.Service is { } service ? new ServiceLoad(service, Http, run.Ledger, run.Clock, settings) : null;
                 await WarmUpAsync(run, load, ct).ConfigureAwait(false);
                 phase?.SetTag("drill.writes", run.Ledger.Snapshot().Count);
             }
@@ -119,6 +120,10 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             report = await new FaultStep(target, settings, _verification, logger, Http).RunAsync(run, report, ct).ConfigureAwait(false);
             await Task.Delay(settings.CoolDown, ct).ConfigureAwait(false);
             await load.StopAsync().ConfigureAwait(false);
+            if (run.Service is { } callers)
+            {
+                await callers.StopAsync().ConfigureAwait(false);
+            }
 
             using (var phase = _source.StartActivity("verify"))
             {
@@ -143,6 +148,11 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
 
             using (_source.StartActivity("cleanup"))
             {
+                if (run.Service is { } callers)
+                {
+                    await callers.DisposeAsync().ConfigureAwait(false);
+                }
+
                 await DrillCleanup.RunAsync(target, load, run.Paths, run.Id, run.Notes).ConfigureAwait(false);
             }
         }
@@ -154,11 +164,12 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
     internal async Task WarmUpAsync(DrillRun run, LoadGenerator load, CancellationToken ct)
     {
         load.Start();
+        run.Service?.Start();
         var warmUpEnd = run.Clock.Elapsed + settings.WarmUp;
         await DrillPolling.WaitForAsync("every client path acknowledges writes before the fault", TimeSpan.FromSeconds(30) + settings.WarmUp, () =>
         {
             var acks = run.Ledger.Snapshot().Where(r => r.Outcome == WriteOutcome.Acknowledged).ToList();
-            return Task.FromResult(run.Clock.Elapsed >= warmUpEnd && run.Paths.All(p => acks.Count(a => a.Path == p.Path) >= 5));
+            return Task.FromResult(run.Clock.Elapsed >= warmUpEnd && run.PathNames.All(p => acks.Count(a => a.Path == p) >= 5));
         }, ct).ConfigureAwait(false);
     }
 

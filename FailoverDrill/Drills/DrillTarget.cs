@@ -54,6 +54,9 @@ public sealed record DrillTarget(
     /// </summary>
     public string? PgBouncerContainer { get; init; }
 
+    /// <summary>A service of the same AppHost measured beside the pooled and direct paths (null: none).</summary>
+    public ServiceTarget? Service { get; init; }
+
     /// <summary>The read-write database inside PgBouncer that a paused switchover pauses.</summary>
     public string PgBouncerDatabase { get; init; } = "app";
 
@@ -72,6 +75,12 @@ public sealed record DrillSettings
 
     /// <summary>Longest a single write may take before its outcome is unknown.</summary>
     public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Longest a call of the measured service may take before its outcome is unknown: a caller's patience, as
+    /// <see cref="PausedClientTimeout"/> for pooled clients (the service may retry inside it).
+    /// </summary>
+    public TimeSpan ServiceTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Load before the fault, so every path has acknowledged writes on the old leader.</summary>
     public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(2);

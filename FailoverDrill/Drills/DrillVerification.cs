@@ -16,6 +16,12 @@ internal sealed class DrillVerification(DrillTarget target, DrillSettings settin
     public async Task<DrillReport> VerifyWritesAsync(DrillRun run, DrillReport report, Activity? phase, CancellationToken ct)
     {
         var stored = await ReadStoredWritesAsync(run.Paths[^1].Source, run.Id, ct).ConfigureAwait(false);
+        if (run.Service is { } service)
+        {
+            // The service's acknowledged writes, looked up in its own table by their keys: not through the service.
+            stored.AddRange(await ReadServiceWritesAsync(service, run.Paths[^1].Source, ct).ConfigureAwait(false));
+        }
+
         var check = LedgerChecker.Check(run.Ledger.Snapshot(), stored);
         phase?.SetTag("drill.lost", check.Lost.Count);
         phase?.SetTag("drill.unknown", check.Unknown);
@@ -24,6 +30,13 @@ internal sealed class DrillVerification(DrillTarget target, DrillSettings settin
         {
             Check = check,
             Paths = [.. report.Paths.Select(p => p with { Lost = lostByPath.GetValueOrDefault(p.Path) })],
+            Service = report.Service is { } measured && run.Service is { } callers
+                ? DrillMeasurement.WithFinalCounts(measured, run.Ledger.Snapshot()) with
+                {
+                    Lost = [.. check.Lost.Where(k => k.Path == ServiceTarget.PathName).Select(k => callers.Describe(k.Seq))],
+                    Reads = callers.Reads,
+                }
+                : report.Service,
         };
         return report;
     }
@@ -74,6 +87,26 @@ internal sealed class DrillVerification(DrillTarget target, DrillSettings settin
         await DrillPolling.WaitForAsync("reading the drill's writes from the new leader", TimeSpan.FromSeconds(30), async () =>
         {
             stored = await TryReadStoredWritesAsync(source, runId, ct).ConfigureAwait(false);
+            return stored is not null;
+        }, ct).ConfigureAwait(false);
+        return stored!;
+    }
+
+    /// <summary>The service's writes of this run as a primary stores them (waits while the source reaches a server in recovery).</summary>
+    public async Task<List<WriteKey>> ReadServiceWritesAsync(ServiceLoad service, NpgsqlDataSource source, CancellationToken ct)
+    {
+        List<WriteKey>? stored = null;
+        await DrillPolling.WaitForAsync("reading the service's writes from the new leader", TimeSpan.FromSeconds(30), async () =>
+        {
+            try
+            {
+                stored = await service.TryReadStoredAsync(source, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
+            {
+                logger.LogDebug("Reading the service's writes failed: {Error}", ex.Message);
+            }
+
             return stored is not null;
         }, ct).ConfigureAwait(false);
         return stored!;

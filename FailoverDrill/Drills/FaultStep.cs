@@ -80,6 +80,14 @@ internal sealed class FaultStep(DrillTarget target, DrillSettings settings, Dril
                     ? DrillMeasurement.MeasurePath(records, p.Path, oldServers[p.Path], injectedAt, run.Notes)
                     : DrillMeasurement.MeasureContinuity(records, p.Path, injectedAt, healthyAt))
                 .ToList();
+            // The service does not say which node stored a write: its RTO is the end of its longest gap.
+            ServiceReport? service = null;
+            if (run.Service is not null && target.Service is { } measured)
+            {
+                paths.Add(DrillMeasurement.MeasureContinuity(records, ServiceTarget.PathName, injectedAt, healthyAt));
+                service = DrillMeasurement.MeasureService(run.Ledger.Snapshot(), measured, injectedAt, healthyAt);
+            }
+
             foreach (var p in paths)
             {
                 measure?.SetTag($"drill.rto.{p.Path}", p.RtoSeconds);
@@ -90,7 +98,7 @@ internal sealed class FaultStep(DrillTarget target, DrillSettings settings, Dril
                 ? $"lost after {detection:0.0} s, taken again by {run.OldLeader}"
                 : DrillMeasurement.LeaderLock(run.Kind, detection, pre.Ttl, pre.LoopWait, target.FencedFailover, run.Notes);
             var held = heldUntil - injectedAt;
-            var continued = DrillMeasurement.EveryPathAcknowledged(records, run.Paths.Select(p => p.Path), injectedAt + (held * 0.75), heldUntil);
+            var continued = DrillMeasurement.EveryPathAcknowledged(records, run.PathNames, injectedAt + (held * 0.75), heldUntil);
             return report with
             {
                 InjectedAt = injectedAtWall,
@@ -101,6 +109,7 @@ internal sealed class FaultStep(DrillTarget target, DrillSettings settings, Dril
                 NewLeader = monitor.NewLeader,
                 TimelineAfter = monitor.NewLeaderTimeline ?? await LeaderTimelineAsync(run, ct).ConfigureAwait(false),
                 Paths = paths,
+                Service = service,
                 Timing = new FailoverTiming(detection, DrillMeasurement.Since(monitor.NewLeaderAt, injectedAt), healthy.Streaming ? DrillMeasurement.Since(healthyAt, injectedAt) : null, lockState),
                 WritesResumed = resumed && paths.All(p => p.RtoSeconds is not null),
                 EveryMemberStreaming = healthy.Streaming,
@@ -143,7 +152,7 @@ internal sealed class FaultStep(DrillTarget target, DrillSettings settings, Dril
         try
         {
             await DrillPolling.WaitForAsync("every client path writes again after the heal", settings.ClientRecovery, () =>
-                Task.FromResult(run.Paths.All(p => run.Ledger.Snapshot().Any(r => r.Path == p.Path && r.Outcome == WriteOutcome.Acknowledged && r.Started >= healedAt))), ct).ConfigureAwait(false);
+                Task.FromResult(run.PathNames.All(p => run.Ledger.Snapshot().Any(r => r.Path == p && r.Outcome == WriteOutcome.Acknowledged && r.Started >= healedAt))), ct).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)

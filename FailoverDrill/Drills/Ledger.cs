@@ -19,7 +19,7 @@ public enum WriteOutcome
     Unknown,
 }
 
-/// <summary>One numbered write of one client path (<c>pooled</c> or <c>direct</c>).</summary>
+/// <summary>One numbered write of one client path (<c>pooled</c>, <c>direct</c> or <c>service</c>).</summary>
 /// <param name="Path">The client path the write went through.</param>
 /// <param name="Seq">The write's number, unique within its path and drill run.</param>
 /// <param name="Outcome">What the client was told.</param>
@@ -27,7 +27,8 @@ public enum WriteOutcome
 /// <param name="Finished">When the call returned, since the drill's start.</param>
 /// <param name="Server">The server address that acknowledged it (<c>inet_server_addr()</c>), when acknowledged.</param>
 /// <param name="Error">Why it failed or is unknown.</param>
-public sealed record WriteRecord(string Path, long Seq, WriteOutcome Outcome, TimeSpan Started, TimeSpan Finished, string? Server = null, string? Error = null)
+/// <param name="Status">The service path's answer in one word: <c>ok</c>, an HTTP status (<c>500</c>), <c>connection</c>, <c>broken</c>, <c>timeout</c> or <c>no-id</c>.</param>
+public sealed record WriteRecord(string Path, long Seq, WriteOutcome Outcome, TimeSpan Started, TimeSpan Finished, string? Server = null, string? Error = null, string? Status = null)
 {
     public WriteKey Key => new(Path, Seq);
 }

@@ -18,7 +18,7 @@ public static class DrillServiceExtensions
     /// <c>Containers</c>: a map, <c>Containers:pg-1</c> = its container, for Patroni and etcd members; <c>Engine</c>;
     /// <c>FaultImage</c>; <c>Etcd</c>: a map, <c>Etcd:etcd-1</c> = its metrics URL;
     /// <c>PgBouncerContainer</c> (a switchover pauses PgBouncer there);
-    /// <c>HealthProbeUrl</c>).
+    /// <c>HealthProbeUrl</c>; <c>Service</c>: the service a drill measures, see <see cref="ServiceTarget"/>).
     /// </summary>
     public static IHostApplicationBuilder AddDrillService(this IHostApplicationBuilder builder)
     {
@@ -168,8 +168,19 @@ public static class DrillServiceExtensions
             FaultImage = section["FaultImage"] is { Length: > 0 } image ? image : null,
             PgBouncerContainer = section["PgBouncerContainer"] is { Length: > 0 } pgbouncer ? pgbouncer : null,
             EtcdMembers = Map(section.GetSection("Etcd")).ToDictionary(p => p.Key, p => new Uri(p.Value.TrimEnd('/') + "/", UriKind.Absolute)),
+            Service = ReadService(section.GetSection("Service")),
         };
     }
+
+    /// <summary>
+    /// The measured service (<c>Drill:Service</c>: <c>Url</c>, <c>Write</c>, <c>Read</c>, <c>Table</c>, <c>KeyColumn</c>,
+    /// <c>Body</c>, <c>IdProperty</c>), or null without a <c>Url</c>.
+    /// </summary>
+    private static ServiceTarget? ReadService(IConfigurationSection section) =>
+        section["Url"] is { Length: > 0 } url
+            ? ServiceTarget.Create(new Uri(url, UriKind.Absolute), section["Write"] ?? "", section["Read"] ?? "", section["Table"] ?? "",
+                section["KeyColumn"] ?? "", section["Body"] ?? "", section["IdProperty"] is { Length: > 0 } id ? id : "id")
+            : null;
 
     /// <summary>A configuration map (<c>Containers:pg-1</c> = …) as a dictionary; empty values are skipped.</summary>
     private static Dictionary<string, string> Map(IConfigurationSection section) =>

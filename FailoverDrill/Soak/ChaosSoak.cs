@@ -87,7 +87,9 @@ public sealed class ChaosSoak(DrillTarget target, DrillSettings settings, DrillM
             await SplitBrainDetector.EnsureTableAsync(run.Paths[0].Source, ct).ConfigureAwait(false);
             observers = DrillObservers.Start(target, settings, run, ct);
             load = new LoadGenerator(runId, run.Ledger, clock, settings, run.Paths);
+            run.Service = target.Service is { } service ? new ServiceLoad(service, _runner.Http, run.Ledger, clock, settings) : null;
             await _runner.WarmUpAsync(run, load, ct).ConfigureAwait(false);
+            var firstFaultAt = clock.Elapsed;
             var pre = first;
             for (var index = 1; clock.Elapsed < duration; index++)
             {
@@ -113,11 +115,25 @@ public sealed class ChaosSoak(DrillTarget target, DrillSettings settings, DrillM
             await Task.Delay(settings.CoolDown, ct).ConfigureAwait(false);
             await load.StopAsync().ConfigureAwait(false);
             var stored = await verification.ReadStoredWritesAsync(run.Paths[^1].Source, runId, ct).ConfigureAwait(false);
+            ServiceReport? measured = null;
+            if (run.Service is { } callers && target.Service is { } measuredService)
+            {
+                await callers.StopAsync().ConfigureAwait(false);
+                stored.AddRange(await verification.ReadServiceWritesAsync(callers, run.Paths[^1].Source, ct).ConfigureAwait(false));
+                measured = DrillMeasurement.MeasureService(run.Ledger.Snapshot(), measuredService, firstFaultAt, clock.Elapsed);
+            }
+
             var (splitBrain, synchronous) = await observers.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
             observers = null;
+            var check = LedgerChecker.Check(run.Ledger.Snapshot(), stored);
             report = Judge(report with
             {
-                Check = LedgerChecker.Check(run.Ledger.Snapshot(), stored),
+                Check = check,
+                Service = measured is null || run.Service is not { } measuredCallers ? null : measured with
+                {
+                    Lost = [.. check.Lost.Where(k => k.Path == ServiceTarget.PathName).Select(k => measuredCallers.Describe(k.Seq))],
+                    Reads = measuredCallers.Reads,
+                },
                 SplitBrain = splitBrain,
                 Synchronous = synchronous,
                 Faults = Windows(faults, run.Ledger.Snapshot(), [.. stored], splitBrain, clock.Elapsed.TotalSeconds),
@@ -133,6 +149,11 @@ public sealed class ChaosSoak(DrillTarget target, DrillSettings settings, DrillM
             if (observers is not null)
             {
                 await observers.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+            }
+
+            if (run.Service is { } callers)
+            {
+                await callers.DisposeAsync().ConfigureAwait(false);
             }
 
             await DrillCleanup.RunAsync(target, load, run.Paths, runId, notes).ConfigureAwait(false);

@@ -33,6 +33,9 @@ public sealed record SoakReport
     public CheckResult? Check { get; init; }
     public SplitBrainReport? SplitBrain { get; init; }
     public SynchronousReport? Synchronous { get; init; }
+
+    /// <summary>The measured service's figures over the whole soak, from the first fault (null: no service).</summary>
+    public ServiceReport? Service { get; init; }
     public IReadOnlyList<string> Notes { get; init; } = [];
 
     public int LostWrites => Check?.Lost.Count ?? 0;
@@ -58,6 +61,11 @@ public sealed record SoakReport
             {
                 s.AppendLine(c, $"        {r.Reason}");
             }
+        }
+
+        if (Service is { } sv)
+        {
+            s.AppendLine(c, $"  service           {sv.Write}: {sv.Sent} sent, {sv.Acknowledged} acknowledged, failed {(sv.Failed.Count == 0 ? "0" : string.Join(", ", sv.Failed.Select(f => $"{f.Value}x {f.Key}")))}, {sv.Unknown} unknown, longest gap {sv.LongestGapSeconds?.ToString("0.00", c) ?? "-"} s, p99 during the faults {sv.During.P99Milliseconds?.ToString("0", c) ?? "-"} ms, lost {sv.Lost.Count}");
         }
 
         if (Check is { } k)

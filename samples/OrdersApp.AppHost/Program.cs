@@ -16,11 +16,17 @@ var appReadOnly = pooler.AddReadOnlyDatabase("app-ro");
 // commands (crash, switchover, partition, …). The drill API gets a fixed port so that scripts on this machine can
 // call it too, with the db-drills-control-secret parameter as a bearer token.
 db.WithHealthProbe("db-probe");
-db.WithFailoverDrills("db-drills")
+var drills = db.WithFailoverDrills("db-drills")
     .WithEndpoint(FailoverDrillResource.HttpEndpointName, endpoint => endpoint.Port = 5290);
 
-builder.AddProject<Projects.OrdersApp_Api>("api")
+var api = builder.AddProject<Projects.OrdersApp_Api>("api")
     .WithReference(app).WaitFor(app)
     .WithReference(appReadOnly);
+
+// Every drill also measures the API as its clients see it (the report's "service" path): orders posted and read back
+// throughout the fault, each acknowledged order then looked up in the orders table by its request id.
+drills.WithServiceProbe(api, write: "POST /orders", read: "GET /orders/{id}",
+    table: "orders", keyColumn: "request_id",
+    body: """{"customer":"hastack-drill","amount":1,"requestId":"{key}"}""");
 
 builder.Build().Run();

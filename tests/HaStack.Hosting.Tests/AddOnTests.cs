@@ -1,5 +1,6 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HaStack.Hosting.Tests;
 
@@ -81,6 +82,56 @@ public class AddOnTests
 
         var error = Assert.Throws<HaStackConfigurationException>(() => FailoverDrillBuilderExtensions.WaitForTargets(drills));
         Assert.Contains("cluster.AddPgBouncer", error.Message);
+    }
+
+    [Fact]
+    public async Task TheServiceProbeTellsTheDrillWhereTheServiceIsAndWhereItsWritesLand()
+    {
+        var (builder, cluster) = Model.Stack();
+        var api = builder.AddContainer("api", "api").WithHttpEndpoint(targetPort: 8080, name: "http");
+        var drills = cluster.WithFailoverDrills().WithServiceProbe(api, "POST /orders", "GET /orders/{id}", "orders", "request_id", """{"requestId":"{key}"}""");
+
+        var env = await builder.EnvironmentAsync("failoverdrill");
+        Assert.Equal("{api.bindings.http.url}", env["Drill__Service__Url"]);
+        Assert.Equal(("POST /orders", "GET /orders/{id}"), (env["Drill__Service__Write"], env["Drill__Service__Read"]));
+        Assert.Equal(("orders", "request_id", "id"), (env["Drill__Service__Table"], env["Drill__Service__KeyColumn"], env["Drill__Service__IdProperty"]));
+        Assert.Equal("""{"requestId":"{key}"}""", env["Drill__Service__Body"]);
+        Assert.Contains(drills.Resource.Annotations.OfType<ResourceRelationshipAnnotation>(), r => r.Resource == api.Resource && r.Type == "Measures");
+
+        string? Refused(Action call) => Assert.Throws<ArgumentException>(call).ParamName;
+        Assert.Equal("write", Refused(() => drills.WithServiceProbe(api, "GET /orders", "GET /orders/{id}", "orders", "request_id", "{key}")));
+        Assert.Equal("read", Refused(() => drills.WithServiceProbe(api, "POST /orders", "GET /orders", "orders", "request_id", "{key}")));
+        Assert.Equal("table", Refused(() => drills.WithServiceProbe(api, "POST /orders", "GET /orders/{id}", Model.Typed("orders;drop table x"), "request_id", "{key}")));
+        Assert.Equal("keyColumn", Refused(() => drills.WithServiceProbe(api, "POST /orders", "GET /orders/{id}", "orders", Model.Typed("$(id)"), "{key}")));
+        Assert.Equal("body", Refused(() => drills.WithServiceProbe(api, "POST /orders", "GET /orders/{id}", "orders", "request_id", "{}")));
+    }
+
+    [Fact]
+    public async Task ADrillCommandsOutcomeLineNamesTheMeasuredServicesFigures()
+    {
+        var (builder, cluster) = Model.Stack();
+        var drills = cluster.WithFailoverDrills();
+        const string Report = """
+            {"kind":"crash","outcome":"passed","oldLeader":"pg-1","newLeader":"pg-2",
+             "paths":[{"path":"pooled","rtoSeconds":1.2},{"path":"service","rtoSeconds":2.5}],"check":{"acknowledged":900},
+             "service":{"write":"POST /orders","sent":300,"acknowledged":290,"failed":{"503":4,"connection":2},"unknown":4,"longestGapSeconds":2.46,"lost":[]}}
+            """;
+        using var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(Report) };
+        using var http = new HttpClient();
+
+        var result = await DrillCommandResult.ReadAsync(new HttpCommandResultContext
+        {
+            Services = builder.Services.BuildServiceProvider(),
+            ResourceName = drills.Resource.Name,
+            Endpoint = drills.Resource.HttpEndpoint,
+            CancellationToken = CancellationToken.None,
+            HttpClient = http,
+            Response = response,
+        });
+
+        Assert.True(result.Success);
+        Assert.Contains("pooled RTO 1.2 s, service RTO 2.5 s", result.Message);
+        Assert.Contains("Service POST /orders: 300 sent, failed 4x 503, 2x connection, 4 unknown, longest gap 2.5 s, 0 lost.", result.Message);
     }
 
     [Fact]

@@ -36,12 +36,33 @@ internal static class DrillCommandResult
             var acknowledged = report.TryGetProperty("check", out var check) && check.TryGetProperty("acknowledged", out var a) ? a.GetInt32() : 0;
             var leader = Str("newLeader") is { } newLeader ? $"leader {Str("oldLeader")} -> {newLeader}" : $"leader {Str("oldLeader")} kept";
             return CommandResults.Success(
-                $"The {kind} drill passed: {leader}; {paths}; {acknowledged} acknowledged writes, none lost. Report: /drills/last.");
+                $"The {kind} drill passed: {leader}; {paths}; {acknowledged} acknowledged writes, none lost.{Service(report)} Report: /drills/last.");
         }
 
         return CommandResults.Failure(outcome == "refused"
             ? $"The {kind} drill was refused, nothing was touched: {Str("reason")}"
             : $"The {kind} drill failed: {Str("reason")}. Report: /drills/last.");
+    }
+
+    /// <summary>
+    /// The measured service's figures for the outcome line: its requests sent, failed by status, unknown, longest gap
+    /// and lost writes; empty when the drill measured no service.
+    /// </summary>
+    private static string Service(JsonElement report)
+    {
+        if (!report.TryGetProperty("service", out var service) || service.ValueKind != JsonValueKind.Object)
+        {
+            return "";
+        }
+
+        int Int(string name) => service.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : 0;
+        var failed = service.TryGetProperty("failed", out var f) && f.ValueKind == JsonValueKind.Object
+            ? f.EnumerateObject().Select(e => $"{e.Value.GetInt32()}x {e.Name}").ToList()
+            : [];
+        var gap = service.TryGetProperty("longestGapSeconds", out var g) && g.ValueKind == JsonValueKind.Number ? g.GetDouble().ToString("0.0", CultureInfo.InvariantCulture) + " s" : "?";
+        var lost = service.TryGetProperty("lost", out var l) && l.ValueKind == JsonValueKind.Array ? l.GetArrayLength() : 0;
+        return string.Create(CultureInfo.InvariantCulture,
+            $" Service {service.GetProperty("write").GetString()}: {Int("sent")} sent, {(failed.Count == 0 ? "0 failed" : "failed " + string.Join(", ", failed))}, {Int("unknown")} unknown, longest gap {gap}, {lost} lost.");
     }
 
     /// <summary>What the chaos soak command says: passed with its faults and writes, or failed or refused with the reason.</summary>

@@ -103,6 +103,46 @@ public static class FailoverDrillBuilderExtensions
     }
 
     /// <summary>
+    /// Makes every drill also measure <paramref name="service"/>, a resource of the same AppHost, as its own clients
+    /// would: several callers send numbered writes to <paramref name="write"/> throughout the drill (the body is
+    /// <paramref name="body"/> with <c>{key}</c> replaced by a new GUID per write) and read each acknowledged one back
+    /// through <paramref name="read"/> (<c>{id}</c> is the <paramref name="idProperty"/> of the write's answer). The
+    /// report's <c>service</c> path has the requests sent, failed by status and unknown, the longest gap between
+    /// acknowledged writes, the latency before and during the fault, and every acknowledged write that the database
+    /// does not hold: the drill looks each key up in <paramref name="table"/>.<paramref name="keyColumn"/> through its
+    /// own connection, not through the service. A drill is refused, with the service's answer, when the service cannot
+    /// take a write beforehand or does not store it where the drill looks.
+    /// </summary>
+    /// <param name="drills">The FailoverDrill add-on.</param>
+    /// <param name="service">The service, e.g. an API project.</param>
+    /// <param name="write">Its write endpoint: <c>POST /orders</c> (POST or PUT and a path).</param>
+    /// <param name="read">Its read endpoint: <c>GET /orders/{id}</c>.</param>
+    /// <param name="table">The table its writes land in (a plain name), in the cluster's <c>app</c> database.</param>
+    /// <param name="keyColumn">The column that holds each write's key (a plain name).</param>
+    /// <param name="body">The JSON body of a write, with <c>{key}</c> where the key goes.</param>
+    /// <param name="idProperty">The property of the write's answer that names the new row.</param>
+    /// <param name="endpointName">The service's HTTP endpoint.</param>
+    public static IResourceBuilder<FailoverDrillResource> WithServiceProbe<T>(
+        this IResourceBuilder<FailoverDrillResource> drills, IResourceBuilder<T> service, string write, string read,
+        string table, string keyColumn, string body, string idProperty = "id", string endpointName = "http")
+        where T : IResourceWithEndpoints
+    {
+        ArgumentNullException.ThrowIfNull(drills);
+        ArgumentNullException.ThrowIfNull(service);
+        ServiceProbeArguments.Check(write, read, table, keyColumn, body, idProperty);
+        ArgumentException.ThrowIfNullOrEmpty(endpointName);
+        return drills
+            .WithEnvironment("Drill__Service__Url", service.GetEndpoint(endpointName))
+            .WithEnvironment("Drill__Service__Write", write.Trim())
+            .WithEnvironment("Drill__Service__Read", read.Trim())
+            .WithEnvironment("Drill__Service__Table", table)
+            .WithEnvironment("Drill__Service__KeyColumn", keyColumn)
+            .WithEnvironment("Drill__Service__Body", body)
+            .WithEnvironment("Drill__Service__IdProperty", idProperty)
+            .WithRelationship(service.Resource, "Measures");
+    }
+
+    /// <summary>
     /// What exists only once the whole model is built, so that the calls may come in any order: the drill waits for
     /// PgBouncer and for every node of the final replica count.
     /// </summary>

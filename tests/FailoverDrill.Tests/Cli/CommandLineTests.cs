@@ -92,6 +92,9 @@ public class CommandLineTests
     [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--switchover", "paused" }, "--switchover paused needs --pgbouncer-container")]
     [InlineData(new[] { "run", "--kind", "freeze", "--patroni", "http://a:8008", "--dsn", "Host=a", "--switchover", "plain" }, "--switchover is for --kind switchover")]
     [InlineData(new[] { "run", "--kind", "switchover", "--patroni", "http://a:8008", "--dsn", "Host=a", "--pgbouncer-container", "pgb;rm -rf /" }, "--pgbouncer-container name 'pgb;rm -rf /' is not allowed")]
+    [InlineData(new[] { "run", "--kind", "crash", "--patroni", "http://a:8008", "--dsn", "Host=a", "--service-url", "api:80" }, "--service-url is 'api:80'")]
+    [InlineData(new[] { "run", "--kind", "crash", "--patroni", "http://a:8008", "--dsn", "Host=a", "--service-url", "http://api", "--service-table", "orders;drop table x", "--service-key", "k", "--service-body", "{key}" }, "--service-table: 'orders;drop table x' is not a plain name")]
+    [InlineData(new[] { "run", "--kind", "crash", "--patroni", "http://a:8008", "--dsn", "Host=a", "--service-url", "http://api", "--service-table", "orders", "--service-key", "k", "--service-body", "{}" }, "--service-body: The write body must hold {key}")]
     [InlineData(new string[0], "missing command")]
     public async Task BadArgumentInProcessIsOneLineNamingTheOption(string[] argv, string expected)
     {

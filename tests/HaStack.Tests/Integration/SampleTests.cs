@@ -57,6 +57,10 @@ public class SampleTests(SampleApp sample) : IClassFixture<SampleApp>
         Assert.EndsWith($"-{oldLeader}", leader);
         Assert.NotEqual(oldLeader, newLeader);
         Assert.True(acknowledged.Count > 10, $"the API acknowledged only {acknowledged.Count} orders ({failed} failed)");
+        // The drill measured the API too (its service path): the orders it was told were taken are in the table.
+        var service = root.GetProperty("service");
+        Assert.True(service.GetProperty("acknowledged").GetInt32() > 0, $"the drill's service path acknowledged nothing: {service}");
+        Assert.Equal(0, service.GetProperty("lost").GetArrayLength());
 
         // The witness is each node itself, read through its own connection inside its container, not the API and
         // not the drill: every order the API acknowledged is there, on the new leader and on the rejoined old one.
@@ -77,6 +81,35 @@ public class SampleTests(SampleApp sample) : IClassFixture<SampleApp>
             Assert.Equal(order, await sample.Api.GetFromJsonAsync<Order>($"/orders/{order.Id}", JsonSerializerOptions.Web));
         }
     }
+
+    [Fact]
+    public async Task APausedSwitchoverCostsTheApiWithRetriesNoFailedNoUnknownAndNoLostOrder()
+    {
+        var leader = await sample.LeaderContainerAsync() ?? throw new InvalidOperationException("no leader");
+        var before = await DrillOrdersAsync(leader);
+
+        using var report = await sample.RunDrillAsync("switchover");
+
+        var root = report.RootElement;
+        Assert.True(root.GetProperty("outcome").GetString() == "passed", $"the switchover drill did not pass: {root}");
+        var service = root.GetProperty("service");
+        Assert.True(service.GetProperty("failed").EnumerateObject().Count() == 0, $"the API failed requests: {service}");
+        Assert.Equal(0, service.GetProperty("unknown").GetInt32());
+        Assert.Equal(0, service.GetProperty("lost").GetArrayLength());
+        var sent = service.GetProperty("sent").GetInt32();
+        Assert.Equal(sent, service.GetProperty("acknowledged").GetInt32());
+
+        // The report is a claim: the new leader's own table holds one order per request the drill sent, plus the one
+        // its precondition wrote, and nothing else of the drill's.
+        var newLeader = await sample.LeaderContainerAsync() ?? throw new InvalidOperationException("no leader after the switchover");
+        Assert.NotEqual(leader, newLeader);
+        Assert.Equal(before + sent + 1, await DrillOrdersAsync(newLeader));
+    }
+
+    /// <summary>The orders the drill's service path placed (its body names the customer <c>hastack-drill</c>), counted in a node's own table.</summary>
+    private static async Task<int> DrillOrdersAsync(string container) =>
+        int.Parse((await Docker.RunAsync("exec", container, "psql", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "app", "-AtXc",
+            "SELECT count(*) FROM orders WHERE customer = 'hastack-drill'")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task TheSamplesManifestNamesEveryNodeWithNoBindMountAndNoPathOfThisMachine()
