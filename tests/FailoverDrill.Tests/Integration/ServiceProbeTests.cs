@@ -6,12 +6,11 @@ namespace FailoverDrill.Tests.Integration;
 
 /// <summary>
 /// The drill's service path against a stand-in service of the test project (<see cref="OrdersDouble"/>), the drill run
-/// in this process on the shared cluster: a service that is down, fails, or stores its rows where the drill does not
+/// in this process on a cluster of their own: a service that is down, fails, or stores its rows where the drill does not
 /// look is refused before anything is touched; a service that acknowledges writes it never stored fails the drill,
 /// which lists exactly those writes.
 /// </summary>
-[Collection(DrillCollection.Name)]
-public class ServiceProbeTests(DrillCluster cluster)
+public class ServiceProbeTests(ServiceCluster cluster) : IClassFixture<ServiceCluster>
 {
     [Fact]
     public async Task AServiceThatAcknowledgesWritesItNeverStoredFailsTheDrillWhichListsExactlyThose()
@@ -87,7 +86,7 @@ public class ServiceProbeTests(DrillCluster cluster)
     private static ServiceTarget ServiceOf(Uri url, string table = OrdersDouble.Table) =>
         ServiceTarget.Create(url, "POST /orders", "GET /orders/{id}", table, "request_id", """{"requestId":"{key}"}""");
 
-    /// <summary>A drill run here, on the shared cluster, as the drill service would run it, with <paramref name="service"/> measured.</summary>
+    /// <summary>A drill run here, on this class's cluster, as the drill service would run it, with <paramref name="service"/> measured.</summary>
     private async Task<DrillReport> RunAsync(DrillKind kind, ServiceTarget service)
     {
         var (target, http) = await TargetAsync(service);
@@ -99,7 +98,7 @@ public class ServiceProbeTests(DrillCluster cluster)
         }
     }
 
-    /// <summary>The shared cluster as the drill service sees it (kill and start hooks, fencing, PgBouncer's pause), with <paramref name="service"/>.</summary>
+    /// <summary>The cluster as the drill service sees it (kill and start hooks, fencing, PgBouncer's pause), with <paramref name="service"/>.</summary>
     private async Task<(DrillTarget Target, HttpClient Http)> TargetAsync(ServiceTarget service)
     {
         var target = new DrillTarget(
