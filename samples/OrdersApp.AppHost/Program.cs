@@ -21,7 +21,9 @@ var drills = db.WithFailoverDrills("db-drills")
 
 var api = builder.AddProject<Projects.OrdersApp_Api>("api")
     .WithReference(app).WaitFor(app)
-    .WithReference(appReadOnly);
+    .WithReference(appReadOnly)
+    // The API's retry on transient errors (on unless Orders:Retry=false is given to this AppHost).
+    .WithEnvironment("Orders__Retry", builder.Configuration["Orders:Retry"] ?? "true");
 
 // Every drill also measures the API as its clients see it (the report's "service" path): orders posted and read back
 // throughout the fault, each acknowledged order then looked up in the orders table by its request id.
