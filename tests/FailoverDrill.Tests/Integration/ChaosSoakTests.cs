@@ -14,7 +14,7 @@ public class ChaosSoakTests(DrillCluster cluster)
     [Fact]
     public async Task ShortChaosSoakRunsTheSeedsFaultsInOrderUnderContinuousWritesAndTheSetCheckerFindsNothingLost()
     {
-        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+        await cluster.WaitUntilReadyForDrillAsync();
         const int seed = 20261202;
 
         var (exitCode, soak, stderr) = await RunSoakAsync(seed, "40s");
@@ -47,7 +47,7 @@ public class ChaosSoakTests(DrillCluster cluster)
     [Fact]
     public async Task ChaosSoakThroughTheServiceIsRecordedInPrometheusAndEveryQueryOfTheDrillsDashboardReturnsData()
     {
-        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+        await cluster.WaitUntilReadyForDrillAsync();
         using var http = await cluster.CreateControlClientAsync();
         http.Timeout = Timeouts.Scaled(420);
 

@@ -20,9 +20,18 @@ public class DrillCluster : HaStackCluster
     /// <summary>A drill from precondition to cleanup, rejoin included.</summary>
     public static TimeSpan DrillTimeout => Timeouts.Scaled(300);
 
-    /// <summary>Runs a drill through the service's API and waits for its report.</summary>
-    public async Task<(HttpStatusCode Status, DrillReport Report)> RunDrillAsync(string kind, string? query = null)
+    /// <summary>
+    /// Runs a drill through the service's API and waits for its report. First, unless <paramref name="ready"/> is false
+    /// (a test of the refusal itself), waits until the drill's own precondition can pass: a test whose assertion failed
+    /// before its cluster healed must not take the next test down with it.
+    /// </summary>
+    public async Task<(HttpStatusCode Status, DrillReport Report)> RunDrillAsync(string kind, string? query = null, bool ready = true)
     {
+        if (ready)
+        {
+            await WaitUntilReadyForDrillAsync();
+        }
+
         using var cts = new CancellationTokenSource(DrillTimeout);
         await App.ResourceNotifications.WaitForResourceHealthyAsync("failoverdrill", cts.Token);
         using var http = await CreateControlClientAsync();
@@ -53,6 +62,22 @@ public class DrillCluster : HaStackCluster
     /// <summary>Waits until <see cref="IsHealthyAsync"/>.</summary>
     public Task WaitUntilHealthyAsync(TimeSpan timeout) =>
         Wait.UntilAsync("one leader, a sync standby and every replica streaming", timeout, IsHealthyAsync);
+
+    /// <summary>
+    /// Waits until Patroni is healthy (<see cref="IsHealthyAsync"/>) and HealthProbe's verdict, which every drill
+    /// reads in its precondition, is no longer <c>Unhealthy</c>: after a fault the verdict can trail Patroni by a cycle
+    /// or two (a rejoined node's replay lag).
+    /// </summary>
+    public async Task WaitUntilReadyForDrillAsync()
+    {
+        await WaitUntilHealthyAsync(Timeouts.Rejoin);
+        using var probe = new HttpClient { BaseAddress = GetEndpoint("healthprobe", "http"), Timeout = TimeSpan.FromSeconds(5) };
+        await Wait.UntilAsync("HealthProbe's verdict other than Unhealthy", Timeouts.Rejoin, async ct =>
+        {
+            var status = await probe.GetFromJsonAsync<System.Text.Json.JsonElement>("/status", ct);
+            return status.GetProperty("verdict").GetString() is { } verdict && verdict != "Unhealthy";
+        });
+    }
 
     /// <summary>The drill service's base URL.</summary>
     public Uri DrillService => GetEndpoint("failoverdrill", "http");
