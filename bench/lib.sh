@@ -92,3 +92,43 @@ platform() {
 machine() {
   echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), $(uname -r), Docker $(docker version --format '{{.Server.Version}}')"
 }
+
+# The sample (samples/, HaStack as a package), run outside the tree as a team would: sample_build DIR copies it into
+# DIR/samples (no bin/obj) and builds it from its local feed, DIR/artifacts/packages (fill it first with
+# scripts/pack.sh DIR/artifacts/packages); sets SAMPLE_DIR.
+SAMPLE_DIR=""
+SAMPLE_PID=""
+sample_build() {
+  rm -rf "$1/samples" && mkdir -p "$1/samples"
+  (cd "$BENCH_ROOT/samples" && tar --exclude=bin --exclude=obj -cf - .) | tar -C "$1/samples" -xf -
+  SAMPLE_DIR="$1/samples"
+  dotnet build "$SAMPLE_DIR/OrdersApp.slnx" -v quiet -nologo >"$1/build.log" 2>&1 || { echo "the sample did not build; see $1/build.log" >&2; return 1; }
+}
+
+# sample_start LOG [VAR=value…]: runs the built sample's AppHost in the background with the variables (e.g.
+# Orders__Retry=false, Sample__Database=postgres); sets SAMPLE_PID. Its API answers on :5280, its drills on :5290.
+sample_start() {
+  local log=$1; shift
+  (cd "$SAMPLE_DIR/OrdersApp.AppHost/bin/Debug/net10.0" && exec env HaStack__BaseImage="$BASE_IMAGE" ASPNETCORE_URLS=http://localhost:15280 \
+     DOTNET_ENVIRONMENT=Development ASPIRE_ALLOW_UNSECURED_TRANSPORT=true ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://localhost:19280 \
+     ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:20280 "$@" dotnet OrdersApp.AppHost.dll) >>"$log" 2>&1 &
+  SAMPLE_PID=$!
+}
+
+# sample_wait URL LOG [timeout s]: until URL answers; fails naming the log when the sample exits or time runs out.
+sample_wait() {
+  local deadline=$(( $(date +%s) + ${3:-900} ))
+  until curl -sf -o /dev/null "$1"; do
+    if ! kill -0 "$SAMPLE_PID" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then echo "the sample did not answer $1; log: $2" >&2; return 1; fi
+    sleep 0.2
+  done
+}
+
+# sample_stop: stops the sample's AppHost and waits until its containers are gone.
+sample_stop() {
+  [ -n "$SAMPLE_PID" ] || return 0
+  kill -TERM "$SAMPLE_PID" 2>/dev/null || true
+  wait "$SAMPLE_PID" 2>/dev/null || true
+  for _ in $(seq 1 60); do [ -z "$(docker ps -aq --filter "name=db-" --filter "name=orders-postgres")" ] && break; sleep 1; done
+  SAMPLE_PID=""
+}

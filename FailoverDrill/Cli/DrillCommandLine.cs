@@ -8,7 +8,8 @@ namespace HaStack.FailoverDrill.Cli;
 public sealed class CommandLineException(string message) : Exception(message);
 
 /// <summary>
-/// <c>FailoverDrill run --kind crash|switchover [--rounds N] --patroni URL[,URL…] --dsn DSN …</c> (every option: <c>run --help</c>).
+/// <c>FailoverDrill run --kind crash|switchover [--rounds N] --patroni URL[,URL…] --dsn DSN …</c> (every option: <c>run --help</c>),
+/// and <c>FailoverDrill watch --service-url URL … --dsn DSN --container NAME</c> (<see cref="WatchCommandLine"/>).
 /// Exit codes: 0 every drill passed, 1 a drill failed, 2 bad arguments, 3 refused (unreachable or unhealthy cluster).
 /// <c>--help</c> prints the options (exit 0); a bad command line and every error is one line on stderr
 /// (<c>error: …</c>), never a stack trace.
@@ -26,11 +27,11 @@ public static class DrillCommandLine
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
 
-        var result = new RunCommandLine((options, token) => RunAsync(options, stdout, stderr, token)).Parse(args);
+        var result = new RunCommandLine((options, token) => RunAsync(options, stdout, stderr, token), (options, token) => WatchAsync(options, stdout, stderr, token)).Parse(args);
         try
         {
-            // The drills, or --help; a bad command line is one line and exit code 2.
-            return await CommandLineInvocation.InvokeAsync(result, stdout, stderr, "error: ", ExitUsage, "run", ct).ConfigureAwait(false);
+            // The drills, a watch, or --help; a bad command line is one line and exit code 2.
+            return await CommandLineInvocation.InvokeAsync(result, stdout, stderr, "error: ", ExitUsage, "run or watch", ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -105,6 +106,24 @@ public static class DrillCommandLine
         }
 
         return reports.All(r => r.Outcome == DrillOutcome.Passed) ? ExitPassed : ExitFailed;
+    }
+
+    /// <summary><c>watch</c>: the service through the kill, the hold and the start; its report (or JSON); exit code as for drills.</summary>
+    private static async Task<int> WatchAsync(WatchOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        using ILoggerFactory loggerFactory = options.Verbose
+            ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information))
+            : new NullLoggerFactory();
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var report = await new Watch.ServiceWatch(options.Target, new DrillSettings(), loggerFactory.CreateLogger("FailoverDrill"), http).RunAsync(ct).ConfigureAwait(false);
+        await stdout.WriteLineAsync(options.Json ? JsonSerializer.Serialize(report, DrillReport.JsonOptions) : report.ToTable()).ConfigureAwait(false);
+        if (report.Outcome == DrillOutcome.Refused)
+        {
+            await stderr.WriteLineAsync($"error: watch refused: {report.Reason}").ConfigureAwait(false);
+            return ExitRefused;
+        }
+
+        return report.Outcome == DrillOutcome.Passed ? ExitPassed : ExitFailed;
     }
 
     /// <summary><c>--kind chaos</c>: the soak's per-fault table and set checker (or JSON); exit code as for drills.</summary>

@@ -62,6 +62,22 @@ public static class DrillReportTable
                                + ": " + SyncStandbySampler.Describe(sync.Timeline));
         }
 
+        if (r.Service is { } sv)
+        {
+            var broken = sv.Lost.Count > 0 ? console.Paint(new Style(Color.Red)) : Style.Plain;
+            Row("service", sv.Summary(), broken);
+            Row("service latency", sv.LatencySummary());
+            foreach (var lost in sv.Lost.Take(10))
+            {
+                Row("service lost", lost, broken);
+            }
+
+            foreach (var stored in sv.StoredDespiteError.Take(10))
+            {
+                Row("service 5xx, kept", stored);
+            }
+        }
+
         if (r.Check is { } k)
         {
             Row("ledger", string.Create(s_invariant, $"{k.Acknowledged} acknowledged, {k.Unknown} unknown ({k.UnknownPresent} committed, {k.UnknownAbsent} absent), {k.Failed} failed"));

@@ -18,7 +18,7 @@ internal sealed class RunCommandLine
     // Response files (@file) are off: a value such as a password may start with '@'.
     private static readonly ParserConfiguration s_configuration = new() { ResponseFileTokenReplacer = null };
 
-    public RunCommandLine(Func<RunOptions, CancellationToken, Task<int>> run)
+    public RunCommandLine(Func<RunOptions, CancellationToken, Task<int>> run, Func<WatchOptions, CancellationToken, Task<int>>? watch = null)
     {
         var command = new Command("run",
             "Injects a fault into a Patroni cluster under write load, measures what clients see and checks every acknowledged write " +
@@ -26,36 +26,19 @@ internal sealed class RunCommandLine
             $"{DrillCommandLine.ExitUsage} bad arguments, {DrillCommandLine.ExitRefused} refused (unreachable or unhealthy cluster).")
         {
             Kind, Rounds, Duration, Seed, Patroni, RootCertificate, Dsn, DirectDsn, KillCommand, StartCommand, Containers, Engine, FaultImage, Etcd, Hold, Fenced, RestUser, RestPassword,
-            HealthProbe, Candidate, Switchover, PgBouncerContainer, ServiceUrl, ServiceWrite, ServiceRead, ServiceTable, ServiceKeyColumn,
-            ServiceBody, ServiceIdProperty, Json, Verbose, NoColor,
+            HealthProbe, Candidate, Switchover, PgBouncerContainer, Json, Verbose, NoColor,
         };
         Kind.Validators.Add(NeedsWhatTheKindUses);
-        command.Validators.Add(result =>
-        {
-            Uri? url;
-            try
-            {
-                url = result.GetValue(ServiceUrl);
-            }
-            catch (InvalidOperationException)
-            {
-                return; // --service-url's own error says what is wrong with it
-            }
-
-            try
-            {
-                _ = ServiceOf(url, o => result.GetValue(o));
-            }
-            catch (ArgumentException ex)
-            {
-                result.AddError($"--service-{ServiceOptionOf(ex.ParamName)}: {ex.Message.Split(" (Parameter", 2)[0]}");
-            }
-        });
+        Service.AddTo(command);
         command.SetAction((result, ct) => run(Bind(result), ct));
-        Root = new Command("FailoverDrill", "Failover drills against a Patroni cluster.") { command, new HelpOption() };
+        Watch = new WatchCommandLine(watch ?? ((_, _) => Task.FromResult(DrillCommandLine.ExitPassed)));
+        Root = new Command("FailoverDrill", "Failover drills against a Patroni cluster, and a service watched through an outside fault.") { command, Watch.Command, new HelpOption() };
     }
 
     public Command Root { get; }
+
+    /// <summary>The <c>watch</c> command beside <c>run</c>.</summary>
+    public WatchCommandLine Watch { get; }
 
     /// <summary>The <c>--kind</c> of a soak rather than a drill.</summary>
     public const string ChaosKind = "chaos";
@@ -277,34 +260,8 @@ internal sealed class RunCommandLine
         },
     };
 
-    public Option<Uri> ServiceUrl { get; } = new("--service-url")
-    {
-        Description = "Base URL of a service to measure beside the pooled and direct paths (the report's \"service\" path); needs the other --service- options.",
-        HelpName = "URL",
-        CustomParser = result =>
-        {
-            var text = result.Tokens[0].Value;
-            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
-            {
-                return uri;
-            }
-
-            result.AddError($"--service-url is '{text}'; expected an http(s) URL");
-            return null;
-        },
-    };
-
-    public Option<string> ServiceWrite { get; } = new("--service-write") { Description = "The service's write endpoint (default \"POST /orders\").", HelpName = "method path" };
-
-    public Option<string> ServiceRead { get; } = new("--service-read") { Description = "The service's read endpoint (default \"GET /orders/{id}\").", HelpName = "method path" };
-
-    public Option<string> ServiceTable { get; } = new("--service-table") { Description = "The table the service's writes land in (database app).", HelpName = "name" };
-
-    public Option<string> ServiceKeyColumn { get; } = new("--service-key") { Description = "The column holding each write's key.", HelpName = "column" };
-
-    public Option<string> ServiceBody { get; } = new("--service-body") { Description = "The JSON body of a write; {key} is replaced by each write's key.", HelpName = "json" };
-
-    public Option<string> ServiceIdProperty { get; } = new("--service-id") { Description = "The property of a write's answer that names the new row (default id).", HelpName = "name" };
+    /// <summary>The measured service (<c>--service-url</c> and the other <c>--service-</c> options).</summary>
+    public ServiceOptions Service { get; } = new();
 
     public Option<string> Candidate { get; } = new("--candidate")
     {
@@ -390,7 +347,7 @@ internal sealed class RunCommandLine
             EtcdMembers = result.GetValue(Etcd) ?? new Dictionary<string, Uri>(),
             FencedFailover = result.GetValue(Fenced),
             PgBouncerContainer = result.GetValue(PgBouncerContainer),
-            Service = ServiceOf(result.GetValue(ServiceUrl), o => result.GetValue(o)),
+            Service = Service.Bind(result),
         };
         var settings = new DrillSettings { Candidate = result.GetValue(Candidate), FaultHold = result.GetValue(Hold), Switchover = result.GetValue(Switchover) };
         var kindName = result.GetValue(Kind);
@@ -402,22 +359,6 @@ internal sealed class RunCommandLine
             RootCertificate = result.GetValue(RootCertificate)?.FullName,
         };
     }
-
-    /// <summary>The measured service from the --service- options (null without --service-url).</summary>
-    /// <exception cref="ArgumentException">An option is missing or malformed (its parameter name says which).</exception>
-    private ServiceTarget? ServiceOf(Uri? url, Func<Option<string>, string?> value) =>
-        url is not null
-            ? ServiceTarget.Create(url, value(ServiceWrite) ?? "POST /orders", value(ServiceRead) ?? "GET /orders/{id}", value(ServiceTable) ?? "",
-                value(ServiceKeyColumn) ?? "", value(ServiceBody) ?? "", value(ServiceIdProperty) ?? "id")
-            : null;
-
-    private static string ServiceOptionOf(string? parameter) => parameter switch
-    {
-        "baseUrl" => "url",
-        "keyColumn" => "key",
-        "idProperty" => "id",
-        _ => parameter ?? "url",
-    };
 
     /// <summary>A kind that kills, starts, filters or asks etcd needs the option that says how: refused at parse time, with the option to add.</summary>
     private void NeedsWhatTheKindUses(OptionResult kind)
@@ -524,7 +465,7 @@ internal sealed class RunCommandLine
         return urls;
     }
 
-    private static string ConnectionString(ArgumentResult result)
+    internal static string ConnectionString(ArgumentResult result)
     {
         var name = result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;
         var value = result.Tokens[0].Value;

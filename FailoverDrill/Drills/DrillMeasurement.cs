@@ -156,7 +156,7 @@ internal static class DrillMeasurement
 
     /// <summary>
     /// The service's counts from the final ledger (the callers run on after the fault's measure, through the cool-down):
-    /// every call sent, acknowledged, failed and unknown, as the checker sees them.
+    /// every call sent, acknowledged, failed (by status, 5xx included) and unknown (no answer).
     /// </summary>
     public static ServiceReport WithFinalCounts(ServiceReport report, IReadOnlyList<WriteRecord> records)
     {
@@ -165,8 +165,8 @@ internal static class DrillMeasurement
         {
             Sent = mine.Count,
             Acknowledged = mine.Count(r => r.Outcome == WriteOutcome.Acknowledged),
-            Failed = mine.Where(r => r.Outcome == WriteOutcome.Failed).GroupBy(r => r.Status ?? "error").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
-            Unknown = mine.Count(r => r.Outcome == WriteOutcome.Unknown),
+            Failed = mine.Where(r => r.Outcome == WriteOutcome.Failed || ServiceLoad.IsServerError(r)).GroupBy(r => r.Status ?? "error").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
+            Unknown = mine.Count(r => r.Outcome == WriteOutcome.Unknown && !ServiceLoad.IsServerError(r)),
         };
     }
 

@@ -46,7 +46,7 @@ public sealed record LatencyReport(int Calls, double? P50Milliseconds, double? P
 /// <param name="Read">The read endpoint, e.g. <c>GET /orders/{id}</c>.</param>
 /// <param name="Sent">Writes sent during the drill.</param>
 /// <param name="Acknowledged">Answered 2xx with the new row's id.</param>
-/// <param name="Failed">Failed writes by answer: an HTTP status (<c>500</c>), or <c>connection</c> (none could be opened).</param>
+/// <param name="Failed">Failed writes by answer: an HTTP status (<c>500</c>), or <c>connection</c> (none could be opened). A 5xx is indeterminate to the checker: the write may be stored.</param>
 /// <param name="Unknown">Writes with no answer in time, a lost connection, or a success without an id.</param>
 /// <param name="LongestGapSeconds">The longest stretch between two acknowledged writes, from the last one before the fault until the cluster was healthy again.</param>
 /// <param name="Before">Latency before the fault.</param>
@@ -64,7 +64,27 @@ public sealed record ServiceReport(
     LatencyReport Before,
     LatencyReport During,
     ServiceReads? Reads,
-    IReadOnlyList<string> Lost);
+    IReadOnlyList<string> Lost)
+{
+    /// <summary>
+    /// Writes answered with a 5xx that the table holds all the same, described with their status: no loss, but a client
+    /// that retried them wrote them twice (the service's answer hid a commit).
+    /// </summary>
+    public IReadOnlyList<string> StoredDespiteError { get; init; } = [];
+
+    /// <summary>One line of what the callers saw: sent, acknowledged, failed by status, unknown, longest gap, lost.</summary>
+    public string Summary() => string.Create(CultureInfo.InvariantCulture,
+        $"{Write}: {Sent} sent, {Acknowledged} acknowledged, failed {(Failed.Count == 0 ? "0" : string.Join(", ", Failed.Select(f => $"{f.Value}x {f.Key}")))}, {Unknown} unknown, longest gap {Seconds(LongestGapSeconds)}, lost {Lost.Count}, stored despite a 5xx {StoredDespiteError.Count}");
+
+    /// <summary>One line of latency before and during the fault, and of the reads back through the service.</summary>
+    public string LatencySummary() =>
+        $"before p50 {Milliseconds(Before.P50Milliseconds)} p99 {Milliseconds(Before.P99Milliseconds)}; during p50 {Milliseconds(During.P50Milliseconds)} p99 {Milliseconds(During.P99Milliseconds)}"
+        + (Reads is { } rd ? string.Create(CultureInfo.InvariantCulture, $"; reads {rd.Found} found, {rd.Missing} missing, {rd.Failed} failed") : "");
+
+    private static string Seconds(double? v) => v is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "-";
+
+    private static string Milliseconds(double? v) => v is { } x ? x.ToString("0", CultureInfo.InvariantCulture) + " ms" : "-";
+}
 
 /// <summary>Failover timing as Patroni saw it, from the moment of injection.</summary>
 /// <param name="DetectionSeconds">The old leader stopped being Patroni's leader (its lock was released or expired).</param>
@@ -204,11 +224,16 @@ public sealed record DrillReport
 
         if (Service is { } sv)
         {
-            s.AppendLine(c, $"  service           {sv.Write}: {sv.Sent} sent, {sv.Acknowledged} acknowledged, failed {(sv.Failed.Count == 0 ? "0" : string.Join(", ", sv.Failed.Select(f => $"{f.Value}x {f.Key}")))}, {sv.Unknown} unknown, longest gap {Sec(sv.LongestGapSeconds)}, lost {sv.Lost.Count}");
-            s.AppendLine(c, $"  service latency   before p50 {Ms(sv.Before.P50Milliseconds)} p99 {Ms(sv.Before.P99Milliseconds)}; during p50 {Ms(sv.During.P50Milliseconds)} p99 {Ms(sv.During.P99Milliseconds)}{(sv.Reads is { } rd ? $"; reads {rd.Found} found, {rd.Missing} missing, {rd.Failed} failed" : "")}");
+            s.AppendLine(c, $"  service           {sv.Summary()}");
+            s.AppendLine(c, $"  service latency   {sv.LatencySummary()}");
             foreach (var lost in sv.Lost.Take(10))
             {
                 s.AppendLine(c, $"  service lost      {lost}");
+            }
+
+            foreach (var stored in sv.StoredDespiteError.Take(10))
+            {
+                s.AppendLine(c, $"  service 5xx, kept {stored}");
             }
         }
 
@@ -232,7 +257,6 @@ public sealed record DrillReport
         return s.ToString();
 
         static string Sec(double? v) => v is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "-";
-        static string Ms(double? v) => v is { } x ? x.ToString("0", CultureInfo.InvariantCulture) + " ms" : "-";
         static string YesNo(bool? v) => v switch { true => "yes", false => "NO", null => "?" };
         static string Name(FaultEffect e) => JsonNamingPolicy.KebabCaseLower.ConvertName(e.ToString());
     }

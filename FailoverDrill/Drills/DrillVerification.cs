@@ -34,6 +34,7 @@ internal sealed class DrillVerification(DrillTarget target, DrillSettings settin
                 ? DrillMeasurement.WithFinalCounts(measured, run.Ledger.Snapshot()) with
                 {
                     Lost = [.. check.Lost.Where(k => k.Path == ServiceTarget.PathName).Select(k => callers.Describe(k.Seq))],
+                    StoredDespiteError = callers.StoredDespiteError(run.Ledger.Snapshot(), stored),
                     Reads = callers.Reads,
                 }
                 : report.Service,

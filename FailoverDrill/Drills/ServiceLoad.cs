@@ -10,9 +10,17 @@ namespace HaStack.FailoverDrill.Drills;
 /// <summary>
 /// The service path: concurrent callers of the measured service (<see cref="ServiceTarget"/>), as its own clients would
 /// call it. Each write is numbered in the drill's <see cref="WriteLedger"/> (path <c>service</c>) with what the caller
-/// was told: acknowledged (2xx with the new row's id), failed (an error status, or no connection: nothing was sent) or
-/// unknown (a timeout, or the connection lost after sending). Each acknowledged write is read back through the service.
+/// was told: acknowledged (2xx with the new row's id), failed (a 4xx refusal, or no connection: nothing was sent) or
+/// unknown (a 5xx, a timeout, or the connection lost after sending). Each acknowledged write is read back through the
+/// service.
 /// </summary>
+/// <remarks>
+/// A 5xx says that the service failed, not that the write did not happen: the commit may have reached the database
+/// before the service lost its answer. Like a timeout, it is indeterminate (Jepsen's <c>:info</c>), so it is recorded
+/// as unknown with its status, and a stored one is no lie (<see cref="IsServerError"/>; the report counts them as
+/// stored despite the error, the writes a retrying client would make twice). A 4xx is a refusal: a refused write that
+/// is stored afterwards is one the service lied about.
+/// </remarks>
 internal sealed class ServiceLoad : IAsyncDisposable
 {
     private readonly ServiceTarget _service;
@@ -42,6 +50,17 @@ internal sealed class ServiceLoad : IAsyncDisposable
     /// <summary>A write as the service's clients know it: the key it carried (what the database is searched for) and the id the service answered.</summary>
     public string Describe(long seq) => $"{ServiceTarget.PathName}#{seq} key {_keyOf.GetValueOrDefault(seq) ?? "?"} id {_idOf.GetValueOrDefault(seq) ?? "?"}";
 
+    /// <summary>A write the service answered with a 5xx: recorded as unknown, reported among the failed by its status.</summary>
+    public static bool IsServerError(WriteRecord record) =>
+        record.Outcome == WriteOutcome.Unknown && record.Status is { Length: 3 } status && status[0] == '5';
+
+    /// <summary>The writes answered with a 5xx that <paramref name="stored"/> holds all the same, described: a client that retried them wrote them twice.</summary>
+    public IReadOnlyList<string> StoredDespiteError(IReadOnlyList<WriteRecord> records, IEnumerable<WriteKey> stored)
+    {
+        var held = stored.Where(k => k.Path == ServiceTarget.PathName).Select(k => k.Seq).ToHashSet();
+        return [.. records.Where(r => r.Path == ServiceTarget.PathName && IsServerError(r) && held.Contains(r.Seq)).OrderBy(r => r.Seq).Select(r => $"{Describe(r.Seq)} ({r.Status})")];
+    }
+
     public void Start()
     {
         for (var i = 0; i < _settings.WritersPerPath; i++)
@@ -57,8 +76,9 @@ internal sealed class ServiceLoad : IAsyncDisposable
     }
 
     /// <summary>
-    /// The service's acknowledged writes as the database stores them, read through <paramref name="source"/> (a primary):
-    /// rows of the service's table whose key column holds a key this run sent. Null while the source is not a primary.
+    /// The service's writes as the database stores them, read through <paramref name="source"/> (a primary): rows of the
+    /// service's table whose key column holds a key this run sent, whatever the caller was told. Null while the source
+    /// is not a primary.
     /// </summary>
     public async Task<List<WriteKey>?> TryReadStoredAsync(NpgsqlDataSource source, CancellationToken ct)
     {
@@ -170,7 +190,9 @@ internal sealed class ServiceLoad : IAsyncDisposable
             var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                return new WriteRecord(path, seq, WriteOutcome.Failed, started, _clock.Elapsed, Error: $"{(int)response.StatusCode} {Shorten(text)}", Status: ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                var status = (int)response.StatusCode;
+                return new WriteRecord(path, seq, status >= 500 ? WriteOutcome.Unknown : WriteOutcome.Failed, started, _clock.Elapsed,
+                    Error: $"{status} {Shorten(text)}", Status: status.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
 
             id = IdOf(text, _service.IdProperty);

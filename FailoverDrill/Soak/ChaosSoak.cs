@@ -132,6 +132,7 @@ public sealed class ChaosSoak(DrillTarget target, DrillSettings settings, DrillM
                 Service = measured is null || run.Service is not { } measuredCallers ? null : measured with
                 {
                     Lost = [.. check.Lost.Where(k => k.Path == ServiceTarget.PathName).Select(k => measuredCallers.Describe(k.Seq))],
+                    StoredDespiteError = measuredCallers.StoredDespiteError(run.Ledger.Snapshot(), stored),
                     Reads = measuredCallers.Reads,
                 },
                 SplitBrain = splitBrain,

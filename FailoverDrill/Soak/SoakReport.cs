@@ -65,7 +65,8 @@ public sealed record SoakReport
 
         if (Service is { } sv)
         {
-            s.AppendLine(c, $"  service           {sv.Write}: {sv.Sent} sent, {sv.Acknowledged} acknowledged, failed {(sv.Failed.Count == 0 ? "0" : string.Join(", ", sv.Failed.Select(f => $"{f.Value}x {f.Key}")))}, {sv.Unknown} unknown, longest gap {sv.LongestGapSeconds?.ToString("0.00", c) ?? "-"} s, p99 during the faults {sv.During.P99Milliseconds?.ToString("0", c) ?? "-"} ms, lost {sv.Lost.Count}");
+            s.AppendLine(c, $"  service           {sv.Summary()}");
+            s.AppendLine(c, $"  service latency   {sv.LatencySummary()} (during: from the first fault on)");
         }
 
         if (Check is { } k)

@@ -18,41 +18,21 @@ feed="$work/artifacts/packages"
 echo "package: $(stat -c %s "$feed"/HaStack.Hosting.0.1.0.nupkg) bytes HaStack.Hosting.0.1.0.nupkg, $(stat -c %s "$feed"/HaStack.Patroni.0.1.0.nupkg) bytes HaStack.Patroni.0.1.0.nupkg"
 echo "  (the assembly embeds every build context; unpacked: $(unzip -l "$feed"/HaStack.Hosting.0.1.0.nupkg | tail -1 | awk '{print $1}') bytes, of which the add-ons' apps in tools/workers: $(unzip -l "$feed"/HaStack.Hosting.0.1.0.nupkg 'tools/workers/*' | tail -1 | awk '{print $1}') bytes)"
 
-SAMPLE_PID=""
-stop_sample() {
-  [ -n "$SAMPLE_PID" ] || return 0
-  kill -TERM "$SAMPLE_PID" 2>/dev/null || true
-  wait "$SAMPLE_PID" 2>/dev/null || true
-  for _ in $(seq 1 60); do [ -z "$(docker ps -aq --filter "name=db-")" ] && break; sleep 1; done
-  SAMPLE_PID=""
-}
-trap 'stop_sample; stop_stack; rm -rf "$work"' EXIT
+trap 'sample_stop; stop_stack; rm -rf "$work"' EXIT
 
 measure_sample() {
-  rm -rf "$work/samples" && mkdir -p "$work/samples"
-  (cd "$BENCH_ROOT/samples" && tar --exclude=bin --exclude=obj -cf - .) | tar -C "$work/samples" -xf -
   rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}"/hastack.{hosting,patroni}
   local start log=$work/sample.log
   start=$(date +%s%N)
-  dotnet build "$work/samples/OrdersApp.slnx" -v quiet -nologo >"$log" 2>&1
-  (cd "$work/samples/OrdersApp.AppHost/bin/Debug/net10.0" && exec env HaStack__BaseImage="$BASE_IMAGE" ASPNETCORE_URLS=http://localhost:15280 \
-     DOTNET_ENVIRONMENT=Development ASPIRE_ALLOW_UNSECURED_TRANSPORT=true ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://localhost:19280 \
-     ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:20280 dotnet OrdersApp.AppHost.dll) >>"$log" 2>&1 &
-  SAMPLE_PID=$!
-  local deadline=$(( $(date +%s) + 900 ))
-  until curl -sf -o /dev/null http://localhost:5280/health; do
-    if ! kill -0 "$SAMPLE_PID" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then echo "the sample did not become ready; log: $log" >&2; return 1; fi
-    sleep 0.2
-  done
+  sample_build "$work" || return 1
+  sample_start "$log"
+  sample_wait http://localhost:5280/health "$log" || return 1
   local api drills
   api=$(echo "scale=1; ($(date +%s%N) - $start) / 1000000000" | bc)
-  until curl -sf -o /dev/null http://localhost:5290/health; do
-    if ! kill -0 "$SAMPLE_PID" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then echo "the sample's drill add-on did not answer; log: $log" >&2; return 1; fi
-    sleep 0.2
-  done
+  sample_wait http://localhost:5290/health "$log" || return 1
   drills=$(echo "scale=1; ($(date +%s%N) - $start) / 1000000000" | bc)
   echo "$api/$drills"
-  stop_sample
+  sample_stop
 }
 measure_reference() { start_stack --HaStack:Timing=fast; local s; s=$(wait_ready); stop_stack; echo "$s"; }
 

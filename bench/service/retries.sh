@@ -11,30 +11,13 @@ switchovers=${1:-10}; crashes=${2:-10}; partitions=${3:-5}
 work=$(mktemp -d /tmp/hastack-bench-service.XXXX)
 secret=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
 "$BENCH_ROOT/scripts/pack.sh" "$work/artifacts/packages" >/dev/null
-mkdir -p "$work/samples" && (cd "$BENCH_ROOT/samples" && tar --exclude=bin --exclude=obj -cf - .) | tar -C "$work/samples" -xf -
-dotnet build "$work/samples/OrdersApp.slnx" -v quiet -nologo >"$work/build.log" 2>&1 || { echo "the sample did not build; see $work/build.log" >&2; exit 1; }
-
-SAMPLE_PID=""
-stop_sample() {
-  [ -n "$SAMPLE_PID" ] || return 0
-  kill -TERM "$SAMPLE_PID" 2>/dev/null || true
-  wait "$SAMPLE_PID" 2>/dev/null || true
-  for _ in $(seq 1 60); do [ -z "$(docker ps -aq --filter "name=db-")" ] && break; sleep 1; done
-  SAMPLE_PID=""
-}
-trap 'stop_sample; rm -rf "$work/samples"' EXIT
+sample_build "$work"
+trap 'sample_stop; rm -rf "$work/samples"' EXIT
 
 start_sample() { # retry: true|false
-  (cd "$work/samples/OrdersApp.AppHost/bin/Debug/net10.0" && exec env HaStack__BaseImage="$BASE_IMAGE" Orders__Retry="$1" \
-     "Parameters__db-drills-control-secret=$secret" ASPNETCORE_URLS=http://localhost:15280 DOTNET_ENVIRONMENT=Development \
-     ASPIRE_ALLOW_UNSECURED_TRANSPORT=true ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://localhost:19280 \
-     ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:20280 dotnet OrdersApp.AppHost.dll) >"$work/sample-$1.log" 2>&1 &
-  SAMPLE_PID=$!
-  local deadline=$(( $(date +%s) + 900 ))
-  until curl -sf -o /dev/null http://localhost:5280/health && curl -sf -o /dev/null http://localhost:5290/health; do
-    if ! kill -0 "$SAMPLE_PID" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then echo "the sample did not start; log: $work/sample-$1.log" >&2; exit 1; fi
-    sleep 1
-  done
+  sample_start "$work/sample-$1.log" Orders__Retry="$1" "Parameters__db-drills-control-secret=$secret"
+  sample_wait http://localhost:5280/health "$work/sample-$1.log"
+  sample_wait http://localhost:5290/health "$work/sample-$1.log"
 }
 
 drill() { # mode kind n: runs the drill, retrying while it is refused (412: the cluster is still healing)
@@ -52,7 +35,7 @@ for mode in true false; do
   for i in $(seq 1 "$switchovers"); do drill "$mode" switchover "$i"; done
   for i in $(seq 1 "$crashes"); do drill "$mode" crash "$i"; done
   for i in $(seq 1 "$partitions"); do drill "$mode" partition "$i"; done
-  stop_sample
+  sample_stop
 done
 
 echo "machine: $(machine 2>/dev/null || uname -sr)"
@@ -80,8 +63,8 @@ def mx(xs):
     xs = [x for x in xs if x is not None]
     return f"{max(xs):.2f}" if xs else "-"
 
-print("| drill | sample retry | drills passed | service sent | failed (by status) | unknown | longest gap median / max (s) | p99 during median (ms) | lost | pooled gap median (s) | direct gap median (s) |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| drill | sample retry | drills passed | service sent | failed (by status) | unknown | longest gap median / max (s) | p99 during median (ms) | lost | stored despite a 5xx | pooled gap median (s) | direct gap median (s) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for kind in ("switchover", "crash", "partition"):
     for mode in ("true", "false"):
         rs = rows.get((kind, mode), [])
@@ -97,6 +80,6 @@ for kind in ("switchover", "crash", "partition"):
         print(f"| {kind} | {'on' if mode == 'true' else 'off'} | {sum(r.get('outcome') == 'passed' for r in rs)}/{len(rs)} "
               f"| {sum(s.get('sent', 0) for s in sv)} | {sum(failed.values())} {json.dumps(failed) if failed else ''} "
               f"| {sum(s.get('unknown', 0) for s in sv)} | {med([s.get('longestGapSeconds') for s in sv])} / {mx([s.get('longestGapSeconds') for s in sv])} "
-              f"| {med([(s.get('during') or {}).get('p99Milliseconds') for s in sv])} | {sum(len(s.get('lost', [])) for s in sv)} "
+              f"| {med([(s.get('during') or {}).get('p99Milliseconds') for s in sv])} | {sum(len(s.get('lost', [])) for s in sv)} | {sum(len(s.get('storedDespiteError', [])) for s in sv)} "
               f"| {med([path_gap(r, 'pooled') for r in rs])} | {med([path_gap(r, 'direct') for r in rs])} |")
 PY

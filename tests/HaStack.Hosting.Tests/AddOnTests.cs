@@ -114,7 +114,8 @@ public class AddOnTests
         const string Report = """
             {"kind":"crash","outcome":"passed","oldLeader":"pg-1","newLeader":"pg-2",
              "paths":[{"path":"pooled","rtoSeconds":1.2},{"path":"service","rtoSeconds":2.5}],"check":{"acknowledged":900},
-             "service":{"write":"POST /orders","sent":300,"acknowledged":290,"failed":{"503":4,"connection":2},"unknown":4,"longestGapSeconds":2.46,"lost":[]}}
+             "service":{"write":"POST /orders","sent":300,"acknowledged":290,"failed":{"503":4,"connection":2},"unknown":4,"longestGapSeconds":2.46,"lost":[],
+                        "storedDespiteError":["service#17 key k id 9 (503)"]}}
             """;
         using var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(Report) };
         using var http = new HttpClient();
@@ -131,7 +132,7 @@ public class AddOnTests
 
         Assert.True(result.Success);
         Assert.Contains("pooled RTO 1.2 s, service RTO 2.5 s", result.Message);
-        Assert.Contains("Service POST /orders: 300 sent, failed 4x 503, 2x connection, 4 unknown, longest gap 2.5 s, 0 lost.", result.Message);
+        Assert.Contains("Service POST /orders: 300 sent, failed 4x 503, 2x connection, 4 unknown, longest gap 2.5 s, 0 lost, 1 stored despite a 5xx.", result.Message);
     }
 
     [Fact]

@@ -45,8 +45,8 @@ internal static class DrillCommandResult
     }
 
     /// <summary>
-    /// The measured service's figures for the outcome line: its requests sent, failed by status, unknown, longest gap
-    /// and lost writes; empty when the drill measured no service.
+    /// The measured service's figures for the outcome line: its requests sent, failed by status, unknown, longest gap,
+    /// lost writes and those stored despite a 5xx; empty when the drill measured no service.
     /// </summary>
     private static string Service(JsonElement report)
     {
@@ -60,9 +60,10 @@ internal static class DrillCommandResult
             ? f.EnumerateObject().Select(e => $"{e.Value.GetInt32()}x {e.Name}").ToList()
             : [];
         var gap = service.TryGetProperty("longestGapSeconds", out var g) && g.ValueKind == JsonValueKind.Number ? g.GetDouble().ToString("0.0", CultureInfo.InvariantCulture) + " s" : "?";
-        var lost = service.TryGetProperty("lost", out var l) && l.ValueKind == JsonValueKind.Array ? l.GetArrayLength() : 0;
+        int Count(string name) => service.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? v.GetArrayLength() : 0;
+        var kept = Count("storedDespiteError");
         return string.Create(CultureInfo.InvariantCulture,
-            $" Service {service.GetProperty("write").GetString()}: {Int("sent")} sent, {(failed.Count == 0 ? "0 failed" : "failed " + string.Join(", ", failed))}, {Int("unknown")} unknown, longest gap {gap}, {lost} lost.");
+            $" Service {service.GetProperty("write").GetString()}: {Int("sent")} sent, {(failed.Count == 0 ? "0 failed" : "failed " + string.Join(", ", failed))}, {Int("unknown")} unknown, longest gap {gap}, {Count("lost")} lost{(kept == 0 ? "" : $", {kept} stored despite a 5xx")}.");
     }
 
     /// <summary>What the chaos soak command says: passed with its faults and writes, or failed or refused with the reason.</summary>

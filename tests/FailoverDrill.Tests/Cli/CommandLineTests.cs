@@ -49,6 +49,24 @@ public class CommandLineTests
         Assert.DoesNotContain("Exception", stderr);
     }
 
+    [Fact]
+    public async Task AWatchOfAServiceThatDoesNotAnswerIsRefusedBeforeAnythingIsKilled()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var unused = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        // The kill command would fail loudly if it ran: "false" exits 1.
+        var (exitCode, stdout, stderr) = await MainAsync(["watch", "--service-url", $"http://127.0.0.1:{unused}", "--service-table", "orders", "--service-key", "k",
+            "--service-body", "{key}", "--dsn", "Host=127.0.0.1;Port=9", "--container", "db", "--kill-command", "false {container}"]);
+
+        Assert.Equal(DrillCommandLine.ExitRefused, exitCode);
+        Assert.Contains("REFUSED", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: watch refused: the service at http://127.0.0.1:{unused}/ does not answer POST /orders", line);
+    }
+
     [Theory]
     [InlineData("run --help")]
     [InlineData("run -h")]
@@ -70,13 +88,14 @@ public class CommandLineTests
     }
 
     [Fact]
-    public async Task HelpWithoutACommandNamesTheRunCommand()
+    public async Task HelpWithoutACommandNamesTheRunAndWatchCommands()
     {
         var (exitCode, stdout, stderr) = await RunCliAsync("--help");
 
         Assert.Equal(DrillCommandLine.ExitPassed, exitCode);
         Assert.Equal("", stderr);
-        Assert.Matches(@"(?m)^  run  \w", stdout);
+        Assert.Matches(@"(?m)^  run +\w", stdout);
+        Assert.Matches(@"(?m)^  watch +\w", stdout);
     }
 
     [Theory]
@@ -95,7 +114,14 @@ public class CommandLineTests
     [InlineData(new[] { "run", "--kind", "crash", "--patroni", "http://a:8008", "--dsn", "Host=a", "--service-url", "api:80" }, "--service-url is 'api:80'")]
     [InlineData(new[] { "run", "--kind", "crash", "--patroni", "http://a:8008", "--dsn", "Host=a", "--service-url", "http://api", "--service-table", "orders;drop table x", "--service-key", "k", "--service-body", "{key}" }, "--service-table: 'orders;drop table x' is not a plain name")]
     [InlineData(new[] { "run", "--kind", "crash", "--patroni", "http://a:8008", "--dsn", "Host=a", "--service-url", "http://api", "--service-table", "orders", "--service-key", "k", "--service-body", "{}" }, "--service-body: The write body must hold {key}")]
-    [InlineData(new string[0], "missing command")]
+    [InlineData(new[] { "watch", "--service-url", "http://api", "--service-table", "orders", "--service-key", "k", "--service-body", "{key}", "--dsn", "Host=a" }, "--container is required")]
+    [InlineData(new[] { "watch", "--dsn", "Host=a", "--container", "db" }, "--service-url is required")]
+    [InlineData(new[] { "watch", "--service-url", "http://api", "--service-table", "orders", "--service-key", "k", "--service-body", "{key}", "--dsn", "Host=a", "--container", "db;rm -rf /" }, "--container name 'db;rm -rf /' is not allowed")]
+    [InlineData(new[] { "watch", "--service-url", "http://api", "--service-table", "orders", "--service-key", "k", "--service-body", "{key}", "--dsn", "Host=a", "--container", "db", "--hold", "-1" }, "--hold is '-1'; allowed: seconds from 0 to 3600")]
+    [InlineData(new[] { "watch", "--service-url", "http://api", "--service-table", "orders", "--service-key", "k", "--service-body", "{key}", "--dsn", "Port=5432", "--container", "db" }, "--dsn has no Host")]
+    [InlineData(new[] { "watch", "--service-url", "http://api", "--service-table", "o rders", "--service-key", "k", "--service-body", "{key}", "--dsn", "Host=a", "--container", "db" }, "--service-table: 'o rders' is not a plain name")]
+    [InlineData(new[] { "watch", "--service-url", "http://api", "--service-table", "orders", "--service-key", "k", "--service-body", "{key}", "--dsn", "Host=a", "--container", "db", "--kind", "crash" }, "unknown argument '--kind'")]
+    [InlineData(new string[0], "missing command; expected: run or watch")]
     public async Task BadArgumentInProcessIsOneLineNamingTheOption(string[] argv, string expected)
     {
         var (exitCode, stdout, stderr) = await MainAsync(argv);

@@ -83,6 +83,47 @@ public class ServiceProbeTests(ServiceCluster cluster) : IClassFixture<ServiceCl
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
     }
 
+    [Fact]
+    public async Task WatchKillsTheServicesDatabaseStartsItAfterTheHoldAndListsExactlyTheWritesTheServiceLiedAbout()
+    {
+        // FailoverDrill watch, the command line a team runs against a database the drills cannot drive: here the
+        // leader's container under a service that lies about every tenth write.
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+        var direct = await cluster.GetConnectionStringAsync("pg");
+        await using var service = await OrdersDouble.StartAsync(direct, OrdersDoubleMode.LiesEveryTenth);
+        var leader = await cluster.LeaderAsync(default);
+        var container = cluster.Containers[leader!];
+        var startedBefore = await StartedAtAsync(container);
+
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        using var cts = new CancellationTokenSource(DrillCluster.DrillTimeout);
+        var exitCode = await HaStack.FailoverDrill.Cli.DrillCommandLine.MainAsync(["watch", "--service-url", service.BaseUrl.ToString(),
+            "--service-table", OrdersDouble.Table, "--service-key", "request_id", "--service-body", """{"requestId":"{key}"}""",
+            "--dsn", direct, "--container", container, "--hold", "5", "--json"], stdout, stderr, cts.Token);
+
+        var report = System.Text.Json.JsonSerializer.Deserialize<HaStack.FailoverDrill.Watch.WatchReport>(stdout.ToString(), DrillReport.JsonOptions)!;
+        Assert.True(report.Outcome == DrillOutcome.Failed, $"{report.Outcome}: {report.Reason}\n{stderr}");
+        Assert.Equal(HaStack.FailoverDrill.Cli.DrillCommandLine.ExitFailed, exitCode);
+        Assert.Equal($"docker kill {container}", report.Kill);
+        Assert.Equal($"docker start {container}", report.Start);
+        // Killed and started again: Docker's own record of the container, not the report's.
+        Assert.True(await StartedAtAsync(container) > startedBefore);
+        // The service came back (a new leader, the double's multi-host source on it) and its callers saw it.
+        Assert.NotNull(report.BackSeconds);
+        var measured = Assert.IsType<ServiceReport>(report.Service);
+        // The double's own record of its lies is the witness: each is listed as lost, nothing else is.
+        var lied = service.AcknowledgedNotStored.ToHashSet();
+        Assert.NotEmpty(lied);
+        Assert.Equal(lied.Order(), measured.Lost.Select(l => l.Split(" key ")[1].Split(' ')[0]).Order());
+        // The double's count of its 201 answers: every one the callers received, plus the check before the kill.
+        Assert.Equal(service.Acknowledged, measured.Acknowledged + 1);
+        await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
+    }
+
+    private static async Task<DateTimeOffset> StartedAtAsync(string container) =>
+        DateTimeOffset.Parse((await Docker.RunAsync(["inspect", "-f", "{{.State.StartedAt}}", container])).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
     private static ServiceTarget ServiceOf(Uri url, string table = OrdersDouble.Table) =>
         ServiceTarget.Create(url, "POST /orders", "GET /orders/{id}", table, "request_id", """{"requestId":"{key}"}""");
 

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The baseline people have today (issue 21): the sample API on Aspire's own single-node AddPostgres beside the same API
+# on HaStack's cluster, each under a crash of its database container, in one session.
+#   postgres: Sample:Database=postgres (Aspire.Hosting.PostgreSQL 13.6.5, its image built from Debian's PostgreSQL 17
+#             with the official image's environment). `FailoverDrill watch` calls the API from 3 callers, kills the
+#             container, leaves it down for the hold (a restart policy's or an operator's delay), starts it, and once
+#             the API acknowledges orders again looks every order up in the orders table by its request id.
+#   hastack:  the sample's own cluster; its crash drill (the leader's container killed, fenced failover; the drill
+#             starts the old leader again after the failover) with the same service path: the same 3 callers, the
+#             same lookup. The hold does not matter here: the replica takes over without the killed node.
+# Usage: bench/service/baseline.sh [crashes per stack, default 3] [hold seconds, default 30]
+source "$(dirname "$0")/../lib.sh"
+runs=${1:-3}; hold=${2:-30}
+work=$(mktemp -d /tmp/hastack-bench-baseline.XXXX)
+secret=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+password=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+"$BENCH_ROOT/scripts/pack.sh" "$work/artifacts/packages" >/dev/null
+sample_build "$work"
+dotnet build "$BENCH_ROOT/FailoverDrill" -v quiet -nologo >"$work/drill-build.log" 2>&1 || { echo "FailoverDrill did not build; see $work/drill-build.log" >&2; exit 1; }
+drill_dll="$BENCH_ROOT/FailoverDrill/bin/Debug/net10.0/FailoverDrill.dll"
+trap 'sample_stop; rm -rf "$work/samples"' EXIT
+
+# The same API on a single PostgreSQL.
+sample_start "$work/postgres.log" Sample__Database=postgres "Parameters__db-password=$password"
+sample_wait http://localhost:5280/health "$work/postgres.log"
+for i in $(seq 1 "$runs"); do
+  dotnet "$drill_dll" watch --service-url http://localhost:5280 --service-table orders --service-key request_id \
+    --service-body '{"customer":"hastack-baseline","amount":1,"requestId":"{key}"}' \
+    --dsn "Host=localhost;Port=5291;Username=postgres;Password=$password;Database=app" \
+    --container orders-postgres --hold "$hold" --json >"$work/postgres-$i.json" 2>"$work/postgres-$i.err" || true
+  echo "  postgres crash #$i: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r.get("outcome"), r.get("reason") or "")' "$work/postgres-$i.json" 2>/dev/null || cat "$work/postgres-$i.err")" >&2
+done
+sample_stop
+
+# The same API on HaStack.
+sample_start "$work/hastack.log" "Parameters__db-drills-control-secret=$secret"
+sample_wait http://localhost:5280/health "$work/hastack.log"
+sample_wait http://localhost:5290/health "$work/hastack.log"
+for i in $(seq 1 "$runs"); do
+  for _ in $(seq 1 60); do
+    code=$(curl -s -o "$work/hastack-$i.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $secret" "http://localhost:5290/drills/crash?wait=true")
+    [ "$code" = 412 ] || break
+    sleep 3
+  done
+  echo "  hastack crash #$i: HTTP $code, $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r.get("outcome"), r.get("reason") or "")' "$work/hastack-$i.json")" >&2
+done
+versions=$(docker exec "$(docker ps --format '{{.Names}}' | grep -E '^db-[0-9]' | head -1)" sh -c 'psql -Atq -c "SHOW server_version" 2>/dev/null | cut -d" " -f1; patroni --version 2>/dev/null' | tr '\n' ' ' || true)
+sample_stop
+
+echo "machine: $(machine)"
+echo "platform: postgres: PostgreSQL 17 (Debian trixie's package) in Aspire.Hosting.PostgreSQL 13.6.5's AddPostgres, no data volume; hastack: ${versions:-PostgreSQL 17, Patroni 4.0} (the sample's cluster: 1 replica, fast timing, synchronous mode on, fencing on, TLS on); hold $hold s; the API's retry on"
+python3 - "$work" <<'PY'
+import glob, json, os, statistics, sys
+work = sys.argv[1]
+def load(stack):
+    out = []
+    for path in sorted(glob.glob(os.path.join(work, f"{stack}-*.json"))):
+        try:
+            with open(path) as f:
+                out.append(json.load(f))
+        except (json.JSONDecodeError, OSError):
+            pass
+    return out
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return f"{statistics.median(xs):.2f}" if xs else "-"
+def mx(xs):
+    xs = [x for x in xs if x is not None]
+    return f"{max(xs):.2f}" if xs else "-"
+print("| database | crashes checked | service sent | failed (by status) | unknown | longest gap median / max (s) | p99 during median (ms) | lost | stored despite a 5xx |")
+print("|---|---|---|---|---|---|---|---|---|")
+for stack, label in (("postgres", "Aspire AddPostgres (1 node), killed, started after the hold"), ("hastack", "HaStack (leader + sync standby), leader killed")):
+    rs = load(stack)
+    sv = [r.get("service") or {} for r in rs]
+    failed = {}
+    for s in sv:
+        for k, v in (s.get("failed") or {}).items():
+            failed[k] = failed.get(k, 0) + v
+    checked = sum(1 for r in rs if r.get("outcome") in ("passed", "failed") and r.get("check"))
+    print(f"| {label} | {checked}/{len(rs)} | {sum(s.get('sent', 0) for s in sv)} | {sum(failed.values())} {json.dumps(failed) if failed else ''} "
+          f"| {sum(s.get('unknown', 0) for s in sv)} | {med([s.get('longestGapSeconds') for s in sv])} / {mx([s.get('longestGapSeconds') for s in sv])} "
+          f"| {med([(s.get('during') or {}).get('p99Milliseconds') for s in sv])} | {sum(len(s.get('lost', [])) for s in sv)} | {sum(len(s.get('storedDespiteError', [])) for s in sv)} |")
+PY
