@@ -65,13 +65,15 @@ public sealed class ServiceWatch(WatchTarget target, DrillSettings settings, ILo
         var startedAgain = clock.Elapsed;
         await TryRunAsync(start, problems, ct).ConfigureAwait(false);
 
-        var back = await WaitForAcknowledgementAsync(ledger, injectedAt, startedAgain + target.Recover, clock, ct).ConfigureAwait(false);
-        if (back is null)
+        // The kill returns before the process is gone, so "back" is judged on writes sent after the start: the outage
+        // cannot outlast that acknowledgement. The service was back at the end of its longest gap in between.
+        var afterStart = await WaitForAcknowledgementAsync(ledger, startedAgain, startedAgain + target.Recover, clock, ct).ConfigureAwait(false);
+        if (afterStart is null)
         {
-            problems.Add($"the service acknowledged no write within {target.Recover.TotalSeconds:0} s of the start");
+            problems.Add($"the service acknowledged no write sent within {target.Recover.TotalSeconds:0} s of the start");
         }
 
-        var until = clock.Elapsed;
+        var until = afterStart ?? clock.Elapsed;
         await Task.Delay(s_settle, ct).ConfigureAwait(false);
         await callers.StopAsync().ConfigureAwait(false);
 
@@ -81,7 +83,7 @@ public sealed class ServiceWatch(WatchTarget target, DrillSettings settings, ILo
         {
             Kill = HookCommand.Describe(kill),
             Start = HookCommand.Describe(start),
-            BackSeconds = back is { } b ? Math.Round((b - injectedAt).TotalSeconds, 2) : null,
+            BackSeconds = afterStart is null ? null : DrillMeasurement.MeasureContinuity(records, ServiceTarget.PathName, injectedAt, until).RtoSeconds,
         };
 
         var stored = await ReadStoredAsync(callers, ct).ConfigureAwait(false);
@@ -132,12 +134,12 @@ public sealed class ServiceWatch(WatchTarget target, DrillSettings settings, ILo
         }
     }
 
-    /// <summary>When the first write sent after the kill was acknowledged (run clock), waiting until <paramref name="deadline"/>.</summary>
-    private static async Task<TimeSpan?> WaitForAcknowledgementAsync(WriteLedger ledger, TimeSpan injectedAt, TimeSpan deadline, Stopwatch clock, CancellationToken ct)
+    /// <summary>When the first write sent after <paramref name="since"/> was acknowledged (run clock), waiting until <paramref name="deadline"/>.</summary>
+    private static async Task<TimeSpan?> WaitForAcknowledgementAsync(WriteLedger ledger, TimeSpan since, TimeSpan deadline, Stopwatch clock, CancellationToken ct)
     {
         while (true)
         {
-            var first = ledger.Snapshot().Where(r => r.Outcome == WriteOutcome.Acknowledged && r.Started > injectedAt).MinBy(r => r.Finished);
+            var first = ledger.Snapshot().Where(r => r.Outcome == WriteOutcome.Acknowledged && r.Started > since).MinBy(r => r.Finished);
             if (first is not null)
             {
                 return first.Finished;

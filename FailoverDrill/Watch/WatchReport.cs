@@ -24,7 +24,10 @@ public sealed record WatchReport
     /// <summary>How long the container was left down.</summary>
     public double HoldSeconds { get; init; }
 
-    /// <summary>From the kill until the service acknowledged a write again (null: it did not, within the watch's bound).</summary>
+    /// <summary>
+    /// From the kill until the end of the service's longest gap between acknowledged writes: when it was back (null: no
+    /// write sent after the start was acknowledged within the watch's bound).
+    /// </summary>
     public double? BackSeconds { get; init; }
 
     /// <summary>The service's callers: sent, failed by status, unknown, longest gap, latency, lost.</summary>
