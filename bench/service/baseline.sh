@@ -4,7 +4,9 @@
 #   postgres: Sample:Database=postgres (Aspire.Hosting.PostgreSQL 13.6.5, its image built from Debian's PostgreSQL 17
 #             with the official image's environment). `FailoverDrill watch` calls the API from 3 callers, kills the
 #             container, leaves it down for the hold (a restart policy's or an operator's delay), starts it, and once
-#             the API acknowledges orders again looks every order up in the orders table by its request id.
+#             the API acknowledges orders again looks every order up in the orders table by its request id. Run without
+#             and with a data volume (Sample:DataVolume); after the watches the AppHost is stopped and started again
+#             (a new container), and the orders are counted before and after.
 #   hastack:  the sample's own cluster; its crash drill (the leader's container killed, fenced failover; the drill
 #             starts the old leader again after the failover) with the same service path: the same 3 callers, the
 #             same lookup. The hold does not matter here: the replica takes over without the killed node.
@@ -20,17 +22,38 @@ dotnet build "$BENCH_ROOT/FailoverDrill" -v quiet -nologo >"$work/drill-build.lo
 drill_dll="$BENCH_ROOT/FailoverDrill/bin/Debug/net10.0/FailoverDrill.dll"
 trap 'sample_stop; rm -rf "$work/samples"' EXIT
 
-# The same API on a single PostgreSQL.
-sample_start "$work/postgres.log" Sample__Database=postgres "Parameters__db-password=$password"
-sample_wait http://localhost:5280/health "$work/postgres.log"
-for i in $(seq 1 "$runs"); do
-  dotnet "$drill_dll" watch --service-url http://localhost:5280 --service-table orders --service-key request_id \
-    --service-body '{"customer":"hastack-baseline","amount":1,"requestId":"{key}"}' \
-    --dsn "Host=localhost;Port=5291;Username=postgres;Password=$password;Database=app" \
-    --container orders-postgres --hold "$hold" --json >"$work/postgres-$i.json" 2>"$work/postgres-$i.err" || true
-  echo "  postgres crash #$i: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r.get("outcome"), r.get("reason") or "")' "$work/postgres-$i.json" 2>/dev/null || cat "$work/postgres-$i.err")" >&2
+orders_count() { # the orders the single node holds, asked in its container (up to 60 s for the API to create the table)
+  local n
+  for _ in $(seq 1 60); do
+    n=$(docker exec -e PGPASSWORD="$password" orders-postgres psql -h localhost -U postgres -d app -Atc "SELECT count(*) FROM orders" 2>/dev/null) && { echo "$n"; return; }
+    sleep 1
+  done
+  echo "-"
+}
+
+# The same API on a single PostgreSQL, without and with a data volume: the watches, then the AppHost restarted (a new
+# container) and the orders counted before and after.
+for volume in false true; do
+  docker volume rm -f orders-postgres-data >/dev/null 2>&1 || true
+  sample_start "$work/postgres-$volume.log" Sample__Database=postgres Sample__DataVolume="$volume" "Parameters__db-password=$password"
+  sample_wait http://localhost:5280/health "$work/postgres-$volume.log"
+  for i in $(seq 1 "$runs"); do
+    out="$work/postgres_$volume-$i.json"
+    dotnet "$drill_dll" watch --service-url http://localhost:5280 --service-table orders --service-key request_id \
+      --service-body '{"customer":"hastack-baseline","amount":1,"requestId":"{key}"}' \
+      --dsn "Host=localhost;Port=5291;Username=postgres;Password=$password;Database=app" \
+      --container orders-postgres --hold "$hold" --json >"$out" 2>"$out.err" || true
+    echo "  postgres (volume $volume) crash #$i: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r.get("outcome"), r.get("reason") or "")' "$out" 2>/dev/null || cat "$out.err")" >&2
+  done
+  before=$(orders_count)
+  sample_stop
+  sample_start "$work/postgres-$volume.log" Sample__Database=postgres Sample__DataVolume="$volume" "Parameters__db-password=$password"
+  sample_wait http://localhost:5280/health "$work/postgres-$volume.log"
+  after=$(orders_count)
+  echo "$volume $before $after" >>"$work/restart.txt"
+  sample_stop
+  docker volume rm -f orders-postgres-data >/dev/null 2>&1 || true
 done
-sample_stop
 
 # The same API on HaStack.
 sample_start "$work/hastack.log" "Parameters__db-drills-control-secret=$secret"
@@ -48,7 +71,7 @@ versions=$(docker exec "$(docker ps --format '{{.Names}}' | grep -E '^db-[0-9]' 
 sample_stop
 
 echo "machine: $(machine)"
-echo "platform: postgres: PostgreSQL 17 (Debian trixie's package) in Aspire.Hosting.PostgreSQL 13.6.5's AddPostgres, no data volume; hastack: ${versions:-PostgreSQL 17, Patroni 4.0} (the sample's cluster: 1 replica, fast timing, synchronous mode on, fencing on, TLS on); hold $hold s; the API's retry on"
+echo "platform: postgres: PostgreSQL 17 (Debian trixie's package) in Aspire.Hosting.PostgreSQL 13.6.5's AddPostgres; hastack: ${versions:-PostgreSQL 17, Patroni 4.0} (the sample's cluster: 1 replica, fast timing, synchronous mode on, fencing on, TLS on); hold $hold s; the API's retry on"
 python3 - "$work" <<'PY'
 import glob, json, os, statistics, sys
 work = sys.argv[1]
@@ -69,15 +92,22 @@ def mx(xs):
     return f"{max(xs):.2f}" if xs else "-"
 print("| database | crashes checked | service sent | failed (by status) | unknown | longest gap median / max (s) | p99 during median (ms) | lost | stored despite a 5xx |")
 print("|---|---|---|---|---|---|---|---|---|")
-for stack, label in (("postgres", "Aspire AddPostgres (1 node), killed, started after the hold"), ("hastack", "HaStack (leader + sync standby), leader killed")):
+for stack, label in (("postgres_false", "Aspire AddPostgres (1 node), no data volume"), ("postgres_true", "Aspire AddPostgres (1 node), data volume"),
+                     ("hastack", "HaStack (leader + sync standby), the leader killed")):
     rs = load(stack)
     sv = [r.get("service") or {} for r in rs]
     failed = {}
     for s in sv:
         for k, v in (s.get("failed") or {}).items():
             failed[k] = failed.get(k, 0) + v
-    checked = sum(1 for r in rs if r.get("outcome") in ("passed", "failed") and r.get("check"))
+    checked = sum(1 for r in rs if r.get("check"))
     print(f"| {label} | {checked}/{len(rs)} | {sum(s.get('sent', 0) for s in sv)} | {sum(failed.values())} {json.dumps(failed) if failed else ''} "
           f"| {sum(s.get('unknown', 0) for s in sv)} | {med([s.get('longestGapSeconds') for s in sv])} / {mx([s.get('longestGapSeconds') for s in sv])} "
           f"| {med([(s.get('during') or {}).get('p99Milliseconds') for s in sv])} | {sum(len(s.get('lost', [])) for s in sv)} | {sum(len(s.get('storedDespiteError', [])) for s in sv)} |")
+print()
+print("AddPostgres, the AppHost stopped and started again (a new container): orders before -> after")
+with open(os.path.join(work, "restart.txt")) as f:
+    for line in f:
+        volume, before, after = line.split()
+        print(f"  {'data volume' if volume == 'true' else 'no data volume'}: {before} -> {after}")
 PY

@@ -61,6 +61,12 @@ static void OnPostgres(IDistributedApplicationBuilder builder, IResourceBuilder<
         .WithDockerfile("postgres")
         .WithBuildArg("BASE_IMAGE", release)
         .WithContainerName("orders-postgres");
+    if (builder.Configuration["Sample:DataVolume"] is "true")
+    {
+        // Without it the data lives in the container: it survives a kill and a start, not a new container.
+        postgres.WithDataVolume("orders-postgres-data");
+    }
+
     var app = postgres.AddDatabase("app");
 
     // One node: the API's read-only database is the same one.

@@ -11,8 +11,16 @@ namespace HaStack.Tests.Integration;
 /// team would start it (its AppHost's own process, with its launch profile's settings). Its API answers on
 /// <see cref="ApiUrl"/>. Disposing it stops the AppHost with SIGTERM, as Ctrl+C would, and removes any container left.
 /// </summary>
-public sealed partial class SampleApp : IAsyncLifetime
+public partial class SampleApp : IAsyncLifetime
 {
+    // The copy is built once per test run and shared by the fixtures (the sample on HaStack, the sample on AddPostgres):
+    // they run one after the other (the "sample" collection) and differ only in their settings.
+    private static readonly SemaphoreSlim s_build = new(1, 1);
+    private static string? s_root;
+
+    /// <summary>The collection of the sample's fixtures: one AppHost at a time (its ports are fixed).</summary>
+    public const string Collection = "sample";
+
     public static readonly Uri ApiUrl = new("http://localhost:5280");
 
     /// <summary>The drill add-on's API, on the port the sample pins for scripts.</summary>
@@ -24,7 +32,7 @@ public sealed partial class SampleApp : IAsyncLifetime
     private StreamWriter? _log;
 
     /// <summary>The copy's root (holds <c>samples/</c> and <c>artifacts/packages</c>).</summary>
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), "hastack-sample-" + Guid.NewGuid().ToString("N")[..8]);
+    public string Root { get; private set; } = "";
 
     public string Samples => Path.Combine(Root, "samples");
 
@@ -35,18 +43,19 @@ public sealed partial class SampleApp : IAsyncLifetime
     /// <summary>A client of the drill API with the control secret; a drill with <c>wait=true</c> answers when it is over.</summary>
     public HttpClient Drills => field ??= new HttpClient { BaseAddress = DrillsUrl, Timeout = Timeouts.Scaled(300), DefaultRequestHeaders = { Authorization = new("Bearer", _controlSecret) } };
 
+    /// <summary>This repository's root.</summary>
+    public static string Repository { get; } = FindRepository();
+
+    /// <summary>Settings of this fixture's AppHost beyond the launch profile's, as environment variables.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string>> Settings => [];
+
     public async Task InitializeAsync()
     {
-        var repository = FindRepository();
-        CopyDirectory(Path.Combine(repository, "samples"), Samples);
-        var pack = await CommandRunner.RunAsync(Path.Combine(repository, "scripts", "pack.sh"), [Path.Combine(Root, "artifacts", "packages")], Timeouts.Scaled(300));
-        Assert.True(pack.ExitCode == 0, $"pack.sh failed: {pack.Stderr}");
-        var build = await CommandRunner.RunAsync("dotnet", ["build", Path.Combine(Samples, "OrdersApp.slnx"), "-v", "quiet", "-nologo"], Timeouts.Scaled(600));
-        Assert.True(build.ExitCode == 0, $"The sample did not build from the local feed: {build.Stdout}{build.Stderr}");
+        Root = await BuildOnceAsync();
 
         var logDirectory = Environment.GetEnvironmentVariable("HASTACK_TEST_LOGS") is { Length: > 0 } d ? d : Path.Combine(Directory.GetCurrentDirectory(), "test-logs");
         Directory.CreateDirectory(logDirectory);
-        _log = new StreamWriter(Path.Combine(logDirectory, $"SampleApp-{DateTime.UtcNow:yyyyMMdd-HHmmss}.log")) { AutoFlush = true };
+        _log = new StreamWriter(Path.Combine(logDirectory, $"{GetType().Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.log")) { AutoFlush = true };
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(AppHostDll)! };
         start.ArgumentList.Add(AppHostDll);
         // What the sample's launch profile sets (dotnet run would read it); HaStack__BaseImage comes from the test run.
@@ -58,6 +67,11 @@ public sealed partial class SampleApp : IAsyncLifetime
         // A parameter's value from the environment, as a CI job would give it (it is otherwise generated and kept in
         // the sample's user secrets).
         start.Environment["Parameters__db-drills-control-secret"] = _controlSecret;
+        foreach (var (name, value) in Settings)
+        {
+            start.Environment[name] = value;
+        }
+
         _appHost = Process.Start(start) ?? throw new InvalidOperationException("the sample's AppHost did not start");
         _appHost.OutputDataReceived += (_, e) => Write(e.Data);
         _appHost.ErrorDataReceived += (_, e) => Write(e.Data);
@@ -169,9 +183,41 @@ public sealed partial class SampleApp : IAsyncLifetime
         }
 
         _log?.Dispose();
-        if (Directory.Exists(Root))
+    }
+
+    /// <summary>
+    /// The copy, HaStack packed into its local feed and the sample restored and built from it, the first time it is
+    /// asked for in this test run; removed when the test run's process exits.
+    /// </summary>
+    private static async Task<string> BuildOnceAsync()
+    {
+        await s_build.WaitAsync();
+        try
         {
-            Directory.Delete(Root, recursive: true);
+            if (s_root is { } built)
+            {
+                return built;
+            }
+
+            var root = Path.Combine(Path.GetTempPath(), "hastack-sample-" + Guid.NewGuid().ToString("N")[..8]);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                if (Directory.Exists(root))
+                {
+                    Directory.Delete(root, recursive: true);
+                }
+            };
+            var samples = Path.Combine(root, "samples");
+            CopyDirectory(Path.Combine(Repository, "samples"), samples);
+            var pack = await CommandRunner.RunAsync(Path.Combine(Repository, "scripts", "pack.sh"), [Path.Combine(root, "artifacts", "packages")], Timeouts.Scaled(300));
+            Assert.True(pack.ExitCode == 0, $"pack.sh failed: {pack.Stderr}");
+            var build = await CommandRunner.RunAsync("dotnet", ["build", Path.Combine(samples, "OrdersApp.slnx"), "-v", "quiet", "-nologo"], Timeouts.Scaled(600));
+            Assert.True(build.ExitCode == 0, $"The sample did not build from the local feed: {build.Stdout}{build.Stderr}");
+            return s_root = root;
+        }
+        finally
+        {
+            s_build.Release();
         }
     }
 
@@ -223,6 +269,6 @@ public sealed partial class SampleApp : IAsyncLifetime
     [GeneratedRegex(@"^db-[0-9a-f]{8}-db-\d+$")]
     private static partial Regex NodeContainer();
 
-    [GeneratedRegex(@"^db-[0-9a-f]{8}-")]
+    [GeneratedRegex(@"^(db-[0-9a-f]{8}-|orders-postgres$)")]
     private static partial Regex SampleContainer();
 }

@@ -9,6 +9,7 @@ namespace HaStack.Tests.Integration;
 /// runs a crash drill from its FailoverDrill add-on, keeps every order its API acknowledged meanwhile, and answers
 /// again afterwards.
 /// </summary>
+[Collection(SampleApp.Collection)]
 public class SampleTests(SampleApp sample) : IClassFixture<SampleApp>
 {
     private sealed record Order(long Id, Guid RequestId, string Customer, decimal Amount);
