@@ -67,7 +67,8 @@ public class PostgresSampleTests(PostgresSampleApp sample) : IClassFixture<Postg
         var stored = (await Docker.RunAsync("exec", "-e", $"PGPASSWORD={sample.Password}", PostgresSampleApp.Container, "psql", "-h", "localhost", "-U", "postgres",
                 "-d", "app", "-AtXc", "SELECT request_id FROM orders WHERE customer = 'test-writer'"))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Guid.Parse).ToHashSet();
-        Assert.Empty(acknowledged.Where(id => !stored.Contains(id)));
+        var missing = acknowledged.Where(id => !stored.Contains(id)).ToList();
+        Assert.True(missing.Count == 0, $"acknowledged but not stored: {string.Join(", ", missing)}");
     }
 
     private static async Task<DateTimeOffset> StartedAtAsync() =>
