@@ -67,7 +67,7 @@ for i in $(seq 1 "$runs"); do
   done
   echo "  hastack crash #$i: HTTP $code, $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r.get("outcome"), r.get("reason") or "")' "$work/hastack-$i.json")" >&2
 done
-versions=$(docker exec "$(docker ps --format '{{.Names}}' | grep -E '^db-[0-9]' | head -1)" sh -c 'psql -Atq -c "SHOW server_version" 2>/dev/null | cut -d" " -f1; patroni --version 2>/dev/null' | tr '\n' ' ' || true)
+versions=$(docker exec "$(docker ps --format '{{.Names}}' | grep -E '^db-[0-9a-f]{8}-db-[0-9]+$' | head -1)" sh -c 'psql -Atq -c "SHOW server_version" 2>/dev/null | cut -d" " -f1; patroni --version 2>/dev/null' | tr '\n' ' ' || true)
 sample_stop
 
 echo "machine: $(machine)"
