@@ -124,6 +124,18 @@ sample_wait() {
   done
 }
 
+# sample_drill SECRET KIND OUT: runs a drill through the sample's drill add-on (:5290) into OUT, asking again while
+# it is refused (412: the cluster is still healing); prints the HTTP status, the outcome and the reason.
+sample_drill() {
+  local code
+  for _ in $(seq 1 60); do
+    code=$(curl -s -o "$3" -w '%{http_code}' -X POST -H "Authorization: Bearer $1" "http://localhost:5290/drills/$2?wait=true")
+    [ "$code" = 412 ] || break
+    sleep 3
+  done
+  echo "HTTP $code, $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r.get("outcome"), r.get("reason") or "")' "$3" 2>/dev/null)"
+}
+
 # sample_stop: stops the sample's AppHost and waits until its containers are gone.
 sample_stop() {
   [ -n "$SAMPLE_PID" ] || return 0

@@ -31,12 +31,7 @@ internal sealed class DrillVerification(DrillTarget target, DrillSettings settin
             Check = check,
             Paths = [.. report.Paths.Select(p => p with { Lost = lostByPath.GetValueOrDefault(p.Path) })],
             Service = report.Service is { } measured && run.Service is { } callers
-                ? DrillMeasurement.WithFinalCounts(measured, run.Ledger.Snapshot()) with
-                {
-                    Lost = [.. check.Lost.Where(k => k.Path == ServiceTarget.PathName).Select(k => callers.Describe(k.Seq))],
-                    StoredDespiteError = callers.StoredDespiteError(run.Ledger.Snapshot(), stored),
-                    Reads = callers.Reads,
-                }
+                ? callers.Checked(DrillMeasurement.WithFinalCounts(measured, run.Ledger.Snapshot()), check, run.Ledger.Snapshot(), stored)
                 : report.Service,
         };
         return report;
@@ -94,24 +89,8 @@ internal sealed class DrillVerification(DrillTarget target, DrillSettings settin
     }
 
     /// <summary>The service's writes of this run as a primary stores them (waits while the source reaches a server in recovery).</summary>
-    public async Task<List<WriteKey>> ReadServiceWritesAsync(ServiceLoad service, NpgsqlDataSource source, CancellationToken ct)
-    {
-        List<WriteKey>? stored = null;
-        await DrillPolling.WaitForAsync("reading the service's writes from the new leader", TimeSpan.FromSeconds(30), async () =>
-        {
-            try
-            {
-                stored = await service.TryReadStoredAsync(source, ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
-            {
-                logger.LogDebug("Reading the service's writes failed: {Error}", ex.Message);
-            }
-
-            return stored is not null;
-        }, ct).ConfigureAwait(false);
-        return stored!;
-    }
+    public Task<List<WriteKey>> ReadServiceWritesAsync(ServiceLoad service, NpgsqlDataSource source, CancellationToken ct) =>
+        service.ReadStoredAsync(source, TimeSpan.FromSeconds(30), logger, ct);
 
     /// <summary>
     /// Nodes that accept writes: Patroni's leader count, and, where the direct path names every host, PostgreSQL's own

@@ -54,8 +54,19 @@ internal sealed class ServiceLoad : IAsyncDisposable
     public static bool IsServerError(WriteRecord record) =>
         record.Outcome == WriteOutcome.Unknown && record.Status is { Length: 3 } status && status[0] == '5';
 
+    /// <summary>
+    /// <paramref name="measured"/> with what only the check knows: the acknowledged writes the table lacks, the 5xx
+    /// writes it holds all the same, and the reads back through the service.
+    /// </summary>
+    public ServiceReport Checked(ServiceReport measured, CheckResult check, IReadOnlyList<WriteRecord> records, IEnumerable<WriteKey> stored) => measured with
+    {
+        Lost = [.. check.Lost.Where(k => k.Path == ServiceTarget.PathName).Select(k => Describe(k.Seq))],
+        StoredDespiteError = StoredDespiteError(records, stored),
+        Reads = Reads,
+    };
+
     /// <summary>The writes answered with a 5xx that <paramref name="stored"/> holds all the same, described: a client that retried them wrote them twice.</summary>
-    public IReadOnlyList<string> StoredDespiteError(IReadOnlyList<WriteRecord> records, IEnumerable<WriteKey> stored)
+    private IReadOnlyList<string> StoredDespiteError(IReadOnlyList<WriteRecord> records, IEnumerable<WriteKey> stored)
     {
         var held = stored.Where(k => k.Path == ServiceTarget.PathName).Select(k => k.Seq).ToHashSet();
         return [.. records.Where(r => r.Path == ServiceTarget.PathName && IsServerError(r) && held.Contains(r.Seq)).OrderBy(r => r.Seq).Select(r => $"{Describe(r.Seq)} ({r.Status})")];
@@ -73,6 +84,30 @@ internal sealed class ServiceLoad : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_callers).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="TryReadStoredAsync"/> until a primary answers: asked again while <paramref name="source"/> reaches a
+    /// server in recovery or none at all, for at most <paramref name="timeout"/>.
+    /// </summary>
+    /// <exception cref="TimeoutException">No primary answered within <paramref name="timeout"/>.</exception>
+    public async Task<List<WriteKey>> ReadStoredAsync(NpgsqlDataSource source, TimeSpan timeout, ILogger logger, CancellationToken ct)
+    {
+        List<WriteKey>? stored = null;
+        await DrillPolling.WaitForAsync("reading the service's writes from a primary", timeout, async () =>
+        {
+            try
+            {
+                stored = await TryReadStoredAsync(source, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
+            {
+                logger.LogDebug("Reading the service's writes failed: {Error}", ex.Message);
+            }
+
+            return stored is not null;
+        }, ct).ConfigureAwait(false);
+        return stored!;
     }
 
     /// <summary>

@@ -129,12 +129,7 @@ public sealed class ChaosSoak(DrillTarget target, DrillSettings settings, DrillM
             report = Judge(report with
             {
                 Check = check,
-                Service = measured is null || run.Service is not { } measuredCallers ? null : measured with
-                {
-                    Lost = [.. check.Lost.Where(k => k.Path == ServiceTarget.PathName).Select(k => measuredCallers.Describe(k.Seq))],
-                    StoredDespiteError = measuredCallers.StoredDespiteError(run.Ledger.Snapshot(), stored),
-                    Reads = measuredCallers.Reads,
-                },
+                Service = measured is null || run.Service is not { } measuredCallers ? null : measuredCallers.Checked(measured, check, run.Ledger.Snapshot(), stored),
                 SplitBrain = splitBrain,
                 Synchronous = synchronous,
                 Faults = Windows(faults, run.Ledger.Snapshot(), [.. stored], splitBrain, clock.Elapsed.TotalSeconds),

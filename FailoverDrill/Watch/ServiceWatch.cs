@@ -108,12 +108,7 @@ public sealed class ServiceWatch(WatchTarget target, DrillSettings settings, ILo
         {
             Outcome = problems.Count == 0 ? DrillOutcome.Passed : DrillOutcome.Failed,
             Reason = problems.Count == 0 ? null : string.Join("; ", problems),
-            Service = measured with
-            {
-                Lost = [.. check.Lost.Where(k => k.Path == ServiceTarget.PathName).Select(k => callers.Describe(k.Seq))],
-                StoredDespiteError = callers.StoredDespiteError(records, stored),
-                Reads = callers.Reads,
-            },
+            Service = callers.Checked(measured, check, records, stored),
             Check = check,
             DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
@@ -159,28 +154,13 @@ public sealed class ServiceWatch(WatchTarget target, DrillSettings settings, ILo
     {
         var builder = new NpgsqlConnectionStringBuilder(target.ConnectionString) { Pooling = false, Timeout = 5, CommandTimeout = 30 };
         await using var source = new NpgsqlDataSourceBuilder(builder.ConnectionString).BuildMultiHost().WithTargetSession(TargetSessionAttributes.Primary);
-        List<WriteKey>? stored = null;
         try
         {
-            await DrillPolling.WaitForAsync("reading the service's writes", TimeSpan.FromSeconds(60), async () =>
-            {
-                try
-                {
-                    stored = await callers.TryReadStoredAsync(source, ct).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
-                {
-                    logger.LogDebug("Reading the service's writes failed: {Error}", ex.Message);
-                }
-
-                return stored is not null;
-            }, ct).ConfigureAwait(false);
+            return await callers.ReadStoredAsync(source, TimeSpan.FromSeconds(60), logger, ct).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             return null;
         }
-
-        return stored;
     }
 }

@@ -60,50 +60,25 @@ sample_start "$work/hastack.log" "Parameters__db-drills-control-secret=$secret"
 sample_wait http://localhost:5280/health "$work/hastack.log"
 sample_wait http://localhost:5290/health "$work/hastack.log"
 for i in $(seq 1 "$runs"); do
-  for _ in $(seq 1 60); do
-    code=$(curl -s -o "$work/hastack-$i.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $secret" "http://localhost:5290/drills/crash?wait=true")
-    [ "$code" = 412 ] || break
-    sleep 3
-  done
-  echo "  hastack crash #$i: HTTP $code, $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r.get("outcome"), r.get("reason") or "")' "$work/hastack-$i.json")" >&2
+  echo "  hastack crash #$i: $(sample_drill "$secret" crash "$work/hastack-$i.json")" >&2
 done
 versions=$(docker exec "$(docker ps --format '{{.Names}}' | grep -E '^db-[0-9a-f]{8}-db-[0-9]+$' | head -1)" sh -c 'psql -Atq -c "SHOW server_version" 2>/dev/null | cut -d" " -f1; patroni --version 2>/dev/null' | tr '\n' ' ' || true)
 sample_stop
 
 echo "machine: $(machine)"
 echo "platform: postgres: PostgreSQL 17 (Debian trixie's package) in Aspire.Hosting.PostgreSQL 13.6.5's AddPostgres; hastack: ${versions:-PostgreSQL 17, Patroni 4.0} (the sample's cluster: 1 replica, fast timing, synchronous mode on, fencing on, TLS on); hold $hold s; the API's retry on"
-python3 - "$work" <<'PY'
-import glob, json, os, statistics, sys
+python3 - "$work" "$(dirname "$0")" <<'PY'
+import os, sys
 work = sys.argv[1]
-def load(stack):
-    out = []
-    for path in sorted(glob.glob(os.path.join(work, f"{stack}-*.json"))):
-        try:
-            with open(path) as f:
-                out.append(json.load(f))
-        except (json.JSONDecodeError, OSError):
-            pass
-    return out
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return f"{statistics.median(xs):.2f}" if xs else "-"
-def mx(xs):
-    xs = [x for x in xs if x is not None]
-    return f"{max(xs):.2f}" if xs else "-"
-print("| database | crashes checked | service sent | failed (by status) | unknown | longest gap median / max (s) | p99 during median (ms) | lost | stored despite a 5xx |")
+sys.path.insert(0, sys.argv[2])
+from service_cells import HEADER, cells, load
+
+print(f"| database | crashes checked | {HEADER} |")
 print("|---|---|---|---|---|---|---|---|---|")
 for stack, label in (("postgres_false", "Aspire AddPostgres (1 node), no data volume"), ("postgres_true", "Aspire AddPostgres (1 node), data volume"),
                      ("hastack", "HaStack (leader + sync standby), the leader killed")):
-    rs = load(stack)
-    sv = [r.get("service") or {} for r in rs]
-    failed = {}
-    for s in sv:
-        for k, v in (s.get("failed") or {}).items():
-            failed[k] = failed.get(k, 0) + v
-    checked = sum(1 for r in rs if r.get("check"))
-    print(f"| {label} | {checked}/{len(rs)} | {sum(s.get('sent', 0) for s in sv)} | {sum(failed.values())} {json.dumps(failed) if failed else ''} "
-          f"| {sum(s.get('unknown', 0) for s in sv)} | {med([s.get('longestGapSeconds') for s in sv])} / {mx([s.get('longestGapSeconds') for s in sv])} "
-          f"| {med([(s.get('during') or {}).get('p99Milliseconds') for s in sv])} | {sum(len(s.get('lost', [])) for s in sv)} | {sum(len(s.get('storedDespiteError', [])) for s in sv)} |")
+    rs = load(os.path.join(work, f"{stack}-*.json"))
+    print(f"| {label} | {sum(1 for r in rs if r.get('check'))}/{len(rs)} | {cells(rs)} |")
 print()
 print("AddPostgres, the AppHost stopped and started again (a new container): orders before -> after")
 with open(os.path.join(work, "restart.txt")) as f:

@@ -52,10 +52,7 @@ public class CommandLineTests
     [Fact]
     public async Task AWatchOfAServiceThatDoesNotAnswerIsRefusedBeforeAnythingIsKilled()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var unused = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var unused = Ports.Unused();
 
         // The kill command would fail loudly if it ran: "false" exits 1.
         var (exitCode, stdout, stderr) = await MainAsync(["watch", "--service-url", $"http://127.0.0.1:{unused}", "--service-table", "orders", "--service-key", "k",

@@ -46,10 +46,7 @@ public class ServiceProbeTests(ServiceCluster cluster) : IClassFixture<ServiceCl
     [Fact]
     public async Task AServiceThatIsDownOrStoresWhereTheDrillDoesNotLookIsRefusedWithTheReason()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var unused = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var unused = Ports.Unused();
         var down = await RunAsync(DrillKind.Crash, ServiceOf(new Uri($"http://127.0.0.1:{unused}")));
         Assert.Equal(DrillOutcome.Refused, down.Outcome);
         Assert.Contains("does not answer POST /orders", down.Reason);
