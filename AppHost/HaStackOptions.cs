@@ -50,7 +50,7 @@ public sealed class HaStackOptions
 
     /// <summary>
     /// The Debian base image every Dockerfile builds on, with <c>{release}</c> standing for the Debian release
-    /// (<c>trixie</c>, <c>bookworm</c>); <c>scripts/prepare.sh</c> prints a local one where no registry is reachable.
+    /// (<c>forky</c>, <c>trixie</c>, <c>bookworm</c>); <c>scripts/prepare.sh</c> prints a local one where no registry is reachable.
     /// </summary>
     public string BaseImage { get; init; } = "debian:{release}-slim";
 
@@ -150,7 +150,7 @@ public sealed class HaStackOptions
 
         if (options.SynchronousMode == SynchronousMode.Quorum && !options.Platform.SupportsQuorumCommit)
         {
-            errors.Add($"{SectionName}:{nameof(SynchronousMode)} is 'quorum' with {SectionName}:{nameof(PostgresVersion)}={options.PostgresVersion}; quorum commit needs Patroni 4, which runs only with {nameof(PostgresVersion)}=17 (PostgreSQL {options.PostgresVersion} runs Patroni {options.Platform.PatroniVersion}). Allowed here: off, on, strict.");
+            errors.Add($"{SectionName}:{nameof(SynchronousMode)} is 'quorum' with {SectionName}:{nameof(PostgresVersion)}={options.PostgresVersion}; quorum commit needs Patroni 4, which runs only with {nameof(PostgresVersion)}={string.Join(" or ", PostgresPlatform.All.Where(p => p.SupportsQuorumCommit).Select(p => p.Major))} (PostgreSQL {options.PostgresVersion} runs Patroni {options.Platform.PatroniVersion}). Allowed here: off, on, strict.");
         }
 
         if (options.EtcdMembers == 2)

@@ -2,9 +2,9 @@
 # AppHost, exactly as scripts/start.sh does, and wait for its "HaStack is ready" line.
 set -euo pipefail
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BASE_IMAGE=$("$BENCH_ROOT/scripts/prepare.sh" trixie bookworm)
-# The platform under test: HASTACK_PG=17 (default: PostgreSQL 17 / Patroni 4) or 15 (PostgreSQL 15 / Patroni 3.0).
-HASTACK_PG=${HASTACK_PG:-17}
+BASE_IMAGE=$("$BENCH_ROOT/scripts/prepare.sh" trixie forky bookworm)
+# The platform under test: HASTACK_PG=18 (default: PostgreSQL 18 / Patroni 4.1), 17 (PostgreSQL 17 / Patroni 4.0) or 15 (PostgreSQL 15 / Patroni 3.0).
+HASTACK_PG=${HASTACK_PG:-18}
 APPHOST_PID=""
 APPHOST_LOG=""
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine for HaStack: a running Docker engine with the buildx plugin and the Debian base images.
-# Usage: scripts/prepare.sh [release ...]   (Debian releases whose base image is needed; default: trixie)
-#   trixie   PostgreSQL 17 / Patroni 4 nodes, and every other component on both platforms
+# Usage: scripts/prepare.sh [release ...]   (Debian releases whose base image is needed; default: trixie forky)
+#   trixie   every component that is not a Patroni node, and PostgreSQL 17 / Patroni 4.0 nodes (HaStack:PostgresVersion=17)
+#   forky    PostgreSQL 18 / Patroni 4.1 nodes (the default platform; Debian testing, so it moves every day)
 #   bookworm PostgreSQL 15 / Patroni 3.0 nodes (HaStack:PostgresVersion=15)
 # With HASTACK_PREPARE_BROWSER=1 it also installs Chromium for the browser tests.
 # Idempotent: every step is skipped when its result is already there. Works unchanged where Docker Desktop runs.
@@ -15,9 +16,9 @@ PATTERN="${HASTACK_BASE_IMAGE:-debian:{release}-slim}"
 LOCAL_PATTERN="hastack/debian-base:{release}"
 MIRROR="${HASTACK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 releases=("$@")
-[ ${#releases[@]} -gt 0 ] || releases=(trixie)
+[ ${#releases[@]} -gt 0 ] || releases=(trixie forky)
 for r in "${releases[@]}"; do
-  case "$r" in trixie|bookworm) ;; *) log "unknown Debian release '$r'; allowed: trixie, bookworm"; exit 2 ;; esac
+  case "$r" in trixie|forky|bookworm) ;; *) log "unknown Debian release '$r'; allowed: trixie, forky, bookworm"; exit 2 ;; esac
 done
 
 apt_updated=0
@@ -76,7 +77,10 @@ for r in "${releases[@]}"; do
   log "no registry reachable: building $image with debootstrap (~30 s)"
   command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
   root=$(mktemp -d)
-  as_root debootstrap --variant=minbase "$r" "$root" "$MIRROR" >/dev/null
+  # debootstrap has no script of its own for a testing release before it is released; testing is built like sid.
+  script=()
+  [ -e "/usr/share/debootstrap/scripts/$r" ] || script=(/usr/share/debootstrap/scripts/sid)
+  as_root debootstrap --variant=minbase "$r" "$root" "$MIRROR" "${script[@]}" >/dev/null
   as_root rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
   as_root tar -C "$root" -c . | docker import - "$image" >/dev/null
   as_root rm -rf "$root"

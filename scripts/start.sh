@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The nodes of PostgreSQL 15 build on Debian bookworm; everything else (and 17's nodes) on trixie.
+# Every component that is not a node builds on Debian trixie; the nodes on their platform's release:
+# 18 (the default) on forky, 17 on trixie, 15 on bookworm.
 releases=(trixie)
-if [[ " $* " =~ PostgresVersion[=\ ]15 ]]; then releases+=(bookworm); fi
+if [[ " $* " =~ PostgresVersion[=\ ]15 ]]; then releases+=(bookworm)
+elif [[ ! " $* " =~ PostgresVersion[=\ ]17 ]]; then releases+=(forky); fi
 base_image=$(scripts/prepare.sh "${releases[@]}")
 args=(--HaStack:BaseImage="$base_image")
 

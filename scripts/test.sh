@@ -5,8 +5,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# Both platforms are tested: trixie (PostgreSQL 17, and every shared component) and bookworm (PostgreSQL 15 nodes).
-base_image=$(HASTACK_PREPARE_BROWSER=1 scripts/prepare.sh trixie bookworm) || { echo "0 passed, 1 failed (machine preparation failed)"; exit 1; }
+# Every platform is tested: forky (PostgreSQL 18 nodes), trixie (PostgreSQL 17 nodes, and every shared component) and
+# bookworm (PostgreSQL 15 nodes).
+base_image=$(HASTACK_PREPARE_BROWSER=1 scripts/prepare.sh trixie forky bookworm) || { echo "0 passed, 1 failed (machine preparation failed)"; exit 1; }
 export HaStack__BaseImage="$base_image"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 

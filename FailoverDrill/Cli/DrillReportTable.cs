@@ -42,6 +42,7 @@ public static class DrillReportTable
         Row("leader", $"{r.OldLeader ?? "?"} -> {r.NewLeader ?? "?"}   timeline {r.TimelineBefore?.ToString(s_invariant) ?? "?"} -> {r.TimelineAfter?.ToString(s_invariant) ?? "?"}");
         Row("cluster", string.Create(s_invariant,
             $"synchronous_mode {r.SynchronousModeName ?? (r.SynchronousMode ? "on" : "off")}, ttl {r.Ttl} s, loop_wait {r.LoopWait} s, retry_timeout {r.RetryTimeout} s (read back from Patroni)"));
+        Row("platform", $"{r.Versions ?? "?"} (the leader's, before the fault)");
         Row("injected", r.Injection ?? "?");
         if (r.Fault is { } f)
         {

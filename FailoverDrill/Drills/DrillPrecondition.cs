@@ -7,7 +7,8 @@ namespace HaStack.FailoverDrill.Drills;
 /// What the drill found before touching anything; timing falls back to Patroni's defaults (30/10/10).
 /// <see cref="CheckAsync"/> finds it, or refuses the drill.
 /// </summary>
-internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicConfig Config, PatroniClusterView Cluster, IReadOnlyList<string> Members, IReadOnlyList<string> Notes)
+internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicConfig Config, PatroniClusterView Cluster, IReadOnlyList<string> Members, IReadOnlyList<string> Notes,
+    string? Versions = null)
 {
     /// <summary>Patroni's default <c>maximum_lag_on_failover</c> (1 MiB), when <c>/config</c> does not set it.</summary>
     private const long PatroniDefaultMaximumLag = 1_048_576;
@@ -52,7 +53,9 @@ internal sealed record DrillPrecondition(PatroniMember Leader, PatroniDynamicCon
             await ServiceLoad.CheckAsync(service, http, target.DirectConnectionString ?? target.PooledConnectionString, ct).ConfigureAwait(false);
         }
 
-        return new DrillPrecondition(leader, config, cluster, [.. cluster.Members.Select(m => m.Name).Order(StringComparer.Ordinal)], notes);
+        // The versions that run, as the leader reports them: a drill's figures belong to them, not to a platform's name.
+        var versions = (await patroni.GetPrimaryStatusAsync(ct).ConfigureAwait(false))?.DescribeVersions();
+        return new DrillPrecondition(leader, config, cluster, [.. cluster.Members.Select(m => m.Name).Order(StringComparer.Ordinal)], notes, versions);
     }
 
     private static async Task<(PatroniClusterView Cluster, PatroniDynamicConfig Config)> ReadClusterAsync(PatroniClient patroni, CancellationToken ct)

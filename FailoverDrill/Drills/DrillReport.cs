@@ -132,6 +132,9 @@ public sealed record DrillReport
     public int LoopWait { get; init; }
     public int RetryTimeout { get; init; }
 
+    /// <summary>The leader's PostgreSQL and Patroni versions as it reported them before the fault, e.g. <c>PostgreSQL 18.6, Patroni 4.1.5</c>.</summary>
+    public string? Versions { get; init; }
+
     /// <summary><c>off</c>, <c>on</c>, <c>strict</c> or <c>quorum</c>, as Patroni's /config says.</summary>
     public string? SynchronousModeName { get; init; }
     public string? Injection { get; init; }
@@ -193,6 +196,7 @@ public sealed record DrillReport
 
         s.AppendLine(c, $"  leader            {OldLeader ?? "?"} -> {NewLeader ?? "?"}   timeline {TimelineBefore?.ToString(c) ?? "?"} -> {TimelineAfter?.ToString(c) ?? "?"}");
         s.AppendLine(c, $"  cluster           synchronous_mode {SynchronousModeName ?? (SynchronousMode ? "on" : "off")}, ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s (read back from Patroni)");
+        s.AppendLine(c, $"  platform          {Versions ?? "?"} (the leader's, before the fault)");
         s.AppendLine(c, $"  injected          {Injection}");
         if (Pause is { } pause)
         {

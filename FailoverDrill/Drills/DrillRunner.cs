@@ -207,6 +207,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
         Ttl = pre.Ttl,
         LoopWait = pre.LoopWait,
         RetryTimeout = pre.RetryTimeout,
+        Versions = pre.Versions,
     };
 
     /// <summary>

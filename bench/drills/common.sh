@@ -3,7 +3,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
-export HaStack__BaseImage=$(scripts/prepare.sh trixie bookworm)
+export HaStack__BaseImage=$(scripts/prepare.sh trixie forky bookworm)
 pg=${HASTACK_PG:-17}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export Logging__LogLevel__Default=Warning

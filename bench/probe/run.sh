@@ -6,7 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-export HaStack__BaseImage=$(scripts/prepare.sh trixie)
+export HaStack__BaseImage=$(scripts/prepare.sh trixie forky)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build bench/probe/ProbeBench.csproj -v q -nologo >/dev/null
 # One stack at a time on this machine: other people's test runs take the same lock.

@@ -19,7 +19,7 @@ public static class PatroniBuilderExtensions
     /// <summary>
     /// Adds the Patroni cluster <paramref name="name"/> with one replica: nodes <c>{name}-1</c> and <c>{name}-2</c>
     /// (children of the cluster in the dashboard), each a container in which Patroni supervises PostgreSQL, with
-    /// <paramref name="etcd"/> holding the leader lock. Defaults: PostgreSQL 17 under Patroni 4.0, synchronous mode on,
+    /// <paramref name="etcd"/> holding the leader lock. Defaults: PostgreSQL 18 under Patroni 4.1, synchronous mode on,
     /// Patroni's default timing, fencing-confirmed failover, TLS from the stack's CA; the <c>With…</c> methods change
     /// them. Its connection string is the direct multi-host one; it is healthy while a primary answers. Passwords are
     /// generated parameters named <c>{name}-…-password</c>.
@@ -140,7 +140,7 @@ public static class PatroniBuilderExtensions
 
     /// <summary>Picks the PostgreSQL major version, and with it the Patroni and Debian release the nodes are built from.</summary>
     /// <param name="cluster">The cluster.</param>
-    /// <param name="major">A major version of <see cref="PostgresPlatform.All"/> (17 or 15).</param>
+    /// <param name="major">A major version of <see cref="PostgresPlatform.All"/> (18, 17 or 15).</param>
     /// <exception cref="ArgumentOutOfRangeException">No platform runs <paramref name="major"/>, or it cannot run the chosen synchronous mode.</exception>
     public static IResourceBuilder<PatroniClusterResource> WithPostgresVersion(this IResourceBuilder<PatroniClusterResource> cluster, int major)
     {
@@ -159,7 +159,7 @@ public static class PatroniBuilderExtensions
 
     /// <summary>Sets Patroni's synchronous replication mode (default <see cref="SynchronousMode.On"/>).</summary>
     /// <param name="cluster">The cluster.</param>
-    /// <param name="mode">The mode; <see cref="SynchronousMode.Quorum"/> needs Patroni 4 (PostgreSQL 17).</param>
+    /// <param name="mode">The mode; <see cref="SynchronousMode.Quorum"/> needs Patroni 4 (PostgreSQL 18 or 17).</param>
     public static IResourceBuilder<PatroniClusterResource> WithSynchronousMode(this IResourceBuilder<PatroniClusterResource> cluster, SynchronousMode mode)
     {
         ArgumentNullException.ThrowIfNull(cluster);

@@ -10,7 +10,8 @@ namespace HaStack.Hosting;
 /// follows failovers at a glance. Asks Patroni's <c>/cluster</c> once a second on whichever
 /// node answers first; only changes are published. Also publishes the timing and synchronous mode that Patroni's
 /// <c>/config</c> reports (read every <see cref="s_configInterval"/>), highlighted in each node's details, so nobody
-/// mistakes which profile a measured time belongs to.
+/// mistakes which profile a measured time belongs to. With it, each node's PostgreSQL and Patroni versions as the node
+/// reports them (<c>/patroni</c>): the platform names majors, the packages behind them move (Debian testing).
 /// </summary>
 internal sealed class PatroniRoleWatcher(
     DistributedApplicationModel model,
@@ -21,6 +22,7 @@ internal sealed class PatroniRoleWatcher(
     public const string TimelinePropertyName = "patroni.timeline";
     public const string TimingPropertyName = "patroni.timing";
     public const string SynchronousModePropertyName = "patroni.synchronous_mode";
+    public const string VersionsPropertyName = "hastack.versions";
     private static readonly TimeSpan s_interval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_configInterval = TimeSpan.FromSeconds(15);
 
@@ -62,6 +64,8 @@ internal sealed class PatroniRoleWatcher(
         var published = new Dictionary<string, string>();
         var configReadAt = DateTime.MinValue;
         string? publishedConfig = null;
+        var publishedVersions = new Dictionary<string, string>();
+        var versionsReadAt = DateTime.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             // Ask the nodes whose endpoints exist so far (a node may start later, or never).
@@ -96,6 +100,13 @@ internal sealed class PatroniRoleWatcher(
                         }).ConfigureAwait(false);
                     }
                 }
+            }
+
+            // Often until every node has said, then as seldom as the config: versions change only with a new container.
+            if (DateTime.UtcNow - versionsReadAt > (publishedVersions.Count < nodes.Length ? TimeSpan.FromSeconds(3) : s_configInterval))
+            {
+                versionsReadAt = DateTime.UtcNow;
+                await PublishVersionsAsync(patroni, nodes, publishedVersions, stoppingToken).ConfigureAwait(false);
             }
 
             var view = await ReadAsync(patroni.GetClusterAsync, "cluster", stoppingToken).ConfigureAwait(false);
@@ -135,6 +146,24 @@ internal sealed class PatroniRoleWatcher(
             }
 
             await Task.Delay(s_interval, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Each running node's versions (<c>/patroni</c>), published when they change (a node rebuilt on newer packages).</summary>
+    private async Task PublishVersionsAsync(PatroniClient patroni, PatroniNodeResource[] nodes, Dictionary<string, string> published, CancellationToken ct)
+    {
+        foreach (var node in nodes.Where(n => n.RestEndpoint.EndpointAnnotation.AllocatedEndpoint is not null))
+        {
+            var url = new Uri(node.RestEndpoint.Url + "/");
+            var status = await ReadAsync(token => patroni.GetNodeAsync(url, token), "patroni", ct).ConfigureAwait(false);
+            if (status?.DescribeVersions() is not { } versions || published.GetValueOrDefault(node.Name) == versions)
+            {
+                continue;
+            }
+
+            published[node.Name] = versions;
+            logger.LogInformation("Patroni node {Node} runs {Versions}", node.Name, versions);
+            await notifications.PublishUpdateAsync(node, s => s with { Properties = Set(s.Properties, VersionsPropertyName, versions, highlighted: true) }).ConfigureAwait(false);
         }
     }
 

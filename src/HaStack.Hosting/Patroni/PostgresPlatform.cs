@@ -18,6 +18,13 @@ public sealed record PostgresPlatform(
     public const string SharedRelease = "trixie";
 
     /// <summary>
+    /// PostgreSQL 18 under Patroni 4.1 (Debian forky, which is Debian testing: the exact package versions move, so
+    /// they are read back from the running nodes, never assumed). Patroni 4.1 keeps 4.0's timing floor.
+    /// </summary>
+    public static PostgresPlatform Postgres18 { get; } = new(18, "forky", "4.1", new PatroniTiming(Ttl: 20, LoopWait: 1, RetryTimeout: 3),
+        SupportsQuorumCommit: true, FailsafeMode: true);
+
+    /// <summary>
     /// PostgreSQL 17 under Patroni 4.0 (Debian trixie). Patroni ≥ 3.2 raises ttl below 20, retry_timeout below 3 and
     /// loop_wait below 1 to those minimums, so <c>fast</c> is the floor itself. Failsafe mode is on: its 4.0.6 fix is
     /// in 4.0.7.
@@ -33,18 +40,18 @@ public sealed record PostgresPlatform(
         SupportsQuorumCommit: false, FailsafeMode: false);
 
     /// <summary>The platform used unless another is chosen.</summary>
-    public static PostgresPlatform Default => Postgres17;
+    public static PostgresPlatform Default => Postgres18;
 
     /// <summary>Every platform HaStack runs.</summary>
-    public static IReadOnlyList<PostgresPlatform> All { get; } = [Postgres17, Postgres15];
+    public static IReadOnlyList<PostgresPlatform> All { get; } = [Postgres18, Postgres17, Postgres15];
 
-    /// <summary>The platform of a supported major version .</summary>
+    /// <summary>The platform of a supported major version.</summary>
     public static PostgresPlatform For(int major) => All.FirstOrDefault(p => p.Major == major)
         ?? throw new ArgumentOutOfRangeException(nameof(major), major, "Unsupported PostgreSQL major version.");
 
-    /// <summary>The node image's tag, e.g. <c>4.0-pg17-trixie</c>: both platforms' images can be cached side by side.</summary>
+    /// <summary>The node image's tag, e.g. <c>4.1-pg18-forky</c>: every platform's images can be cached side by side.</summary>
     public string NodeImageTag => $"{PatroniVersion}-pg{Major}-{NodeRelease}";
 
-    /// <summary>e.g. <c>PostgreSQL 17 under Patroni 4.0 on Debian trixie</c>.</summary>
+    /// <summary>e.g. <c>PostgreSQL 18 under Patroni 4.1 on Debian forky</c>.</summary>
     public string Describe() => $"PostgreSQL {Major} under Patroni {PatroniVersion} on Debian {NodeRelease}";
 }

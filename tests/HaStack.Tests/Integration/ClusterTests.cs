@@ -67,9 +67,9 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
     }
 
     [Fact]
-    public async Task DefaultPlatformIsPostgres17UnderPatroni4WithFastTimingAndFailsafeAsPatroniReportsThem()
+    public async Task DefaultPlatformIsPostgres18UnderPatroni41WithFastTimingAndFailsafeAsPatroniReportsThem()
     {
-        await cluster.AssertPlatformAsync("17.", "4.0.");
+        await cluster.AssertPlatformAsync("18.", "4.1.");
 
         var config = await cluster.Patroni.GetConfigAsync(cluster.PatroniUrls[cluster.NodeNames[0]], default);
         Assert.Equal((20, 1, 3), (config.Ttl, config.LoopWait, config.RetryTimeout));
@@ -85,6 +85,15 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
             Assert.Equal("ttl 20 s, loop_wait 1 s, retry_timeout 3 s", timing.Value?.ToString());
             Assert.True(timing.IsHighlighted);
             Assert.Equal("on", state.Snapshot.Properties.Single(p => p.Name == "patroni.synchronous_mode").Value?.ToString());
+
+            // The exact versions, as the node itself reports them (Debian testing moves): what the servers say, nothing assumed.
+            var serverVersion = (await cluster.ExecAsync(node, ["psql", "-Atc", "SHOW server_version"])).Trim();
+            var patroniVersion = (await cluster.Patroni.GetNodeAsync(cluster.PatroniUrls[node], default)).PatroniVersion;
+            state = await cluster.App.ResourceNotifications.WaitForResourceAsync(node,
+                e => e.Snapshot.Properties.Any(p => p.Name == "hastack.versions"), cts.Token);
+            var versions = state.Snapshot.Properties.Single(p => p.Name == "hastack.versions");
+            Assert.Equal($"PostgreSQL {serverVersion.Split(' ')[0]}, Patroni {patroniVersion}", versions.Value?.ToString());
+            Assert.True(versions.IsHighlighted);
         }
 
         // An operator's view: patronictl inside a node lists the whole cluster.
@@ -108,6 +117,7 @@ public class ClusterTests(DashboardCluster cluster) : IClassFixture<DashboardClu
                 await Assertions.Expect(browser.Page.GetByText("patroni.timing", new() { Exact = true })).ToBeVisibleAsync();
                 await Assertions.Expect(browser.Page.GetByText("ttl 20 s, loop_wait 1 s, retry_timeout 3 s", new() { Exact = true })).ToBeVisibleAsync();
                 await Assertions.Expect(browser.Page.GetByText("patroni.synchronous_mode", new() { Exact = true })).ToBeVisibleAsync();
+                await Assertions.Expect(browser.Page.GetByText(new System.Text.RegularExpressions.Regex(@"^PostgreSQL 18\.\d+, Patroni 4\.1\.\d+$"))).ToBeVisibleAsync();
             }
             catch (PlaywrightException ex)
             {

@@ -81,7 +81,7 @@ public class PersistenceTests
                 await app.ResourceNotifications.WaitForResourceAsync(node, KnownResourceStates.Exited, cts.Token);
                 var (_, stdout, stderr) = await Docker.TryRunAsync("logs", container);
                 var log = stdout + stderr;
-                Assert.Contains($"HaStack: {node} refuses to start: its data volume '{name}-{node}-data' holds PostgreSQL 15 data, but HaStack:PostgresVersion is 17.", log);
+                Assert.Contains($"HaStack: {node} refuses to start: its data volume '{name}-{node}-data' holds PostgreSQL 15 data, but HaStack:PostgresVersion is 18.", log);
                 Assert.Contains("--HaStack:PostgresVersion=15", log);
                 Assert.DoesNotContain("initdb", log);
             }

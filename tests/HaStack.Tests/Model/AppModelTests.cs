@@ -50,6 +50,7 @@ public class AppModelTests
     }
 
     [Theory]
+    [InlineData("18", "20", "1", "3", "true")]
     [InlineData("17", "20", "1", "3", "true")]
     [InlineData("15", "5", "1", "2", "false")]
     public async Task PatroniNodesAdvertiseTheirResourceNamesAndUseTheirPlatformsFastTimingWhenAsked(
@@ -72,7 +73,8 @@ public class AppModelTests
     }
 
     [Theory]
-    [InlineData(null, "17", "trixie")]
+    [InlineData(null, "18", "forky")]
+    [InlineData("17", "17", "trixie")]
     [InlineData("15", "15", "bookworm")]
     public async Task PostgresVersionSelectsTheNodeImagesReleaseAndEveryOtherComponentBuildsOnTrixie(string? version, string major, string release)
     {
@@ -196,8 +198,8 @@ public class AppModelTests
     [InlineData("EtcdMembers", "2", "HaStack:EtcdMembers is '2'; allowed: 1 or 3")]
     [InlineData("Timing", "turbo", "HaStack:Timing is 'turbo'; allowed: default, fast.")]
     [InlineData("SynchronousMode", "maybe", "HaStack:SynchronousMode is 'maybe'; allowed: off, on, strict, quorum.")]
-    [InlineData("PostgresVersion", "16", "HaStack:PostgresVersion is '16'; allowed: 17 (PostgreSQL 17 under Patroni 4.0 on Debian trixie) or 15 (PostgreSQL 15 under Patroni 3.0 on Debian bookworm).")]
-    [InlineData("PostgresVersion", "latest", "HaStack:PostgresVersion is 'latest'; allowed: 17")]
+    [InlineData("PostgresVersion", "16", "HaStack:PostgresVersion is '16'; allowed: 18 (PostgreSQL 18 under Patroni 4.1 on Debian forky) or 17 (PostgreSQL 17 under Patroni 4.0 on Debian trixie) or 15 (PostgreSQL 15 under Patroni 3.0 on Debian bookworm).")]
+    [InlineData("PostgresVersion", "latest", "HaStack:PostgresVersion is 'latest'; allowed: 18")]
     [InlineData("BaseImage", "debian:bookworm-slim", "HaStack:BaseImage is 'debian:bookworm-slim'; allowed: an image name containing {release}")]
     [InlineData("Grafana", "yes", "HaStack:Grafana is 'yes'; allowed: true or false.")]
     [InlineData("FencedFailover", "maybe", "HaStack:FencedFailover is 'maybe'; allowed: on, off.")]
@@ -378,7 +380,7 @@ public class AppModelTests
         var (exitCode, stdout, stderr) = await RunAppHostAsync("--HaStack:PostgresVersion=14");
 
         Assert.Equal(2, exitCode);
-        Assert.Contains("HaStack:PostgresVersion is '14'; allowed: 17", stderr);
+        Assert.Contains("HaStack:PostgresVersion is '14'; allowed: 18", stderr);
         Assert.DoesNotContain("   at ", stderr + stdout);
         Assert.DoesNotContain("Distributed application started", stdout);
     }

@@ -28,7 +28,7 @@ public class HealthyClusterTests(ProbeCluster cluster) : IClassFixture<ProbeClus
         var readiness = status.GetProperty("failoverReadiness");
         Assert.True(readiness.GetProperty("ready").GetBoolean(), readiness.GetProperty("reason").GetString());
         Assert.Equal(patroni.Members.Single(m => m.Role == "sync_standby").Name, readiness.GetProperty("candidate").GetString());
-        Assert.Equal(21, readiness.GetProperty("expectedFailoverSeconds").GetDouble()); // fast profile on 17: ttl 20 + loop_wait 1
+        Assert.Equal(21, readiness.GetProperty("expectedFailoverSeconds").GetDouble()); // fast profile on 18: ttl 20 + loop_wait 1
         var settings = status.GetProperty("settings");
         Assert.Equal((20, 1, 3), (settings.GetProperty("ttl").GetInt32(), settings.GetProperty("loopWait").GetInt32(), settings.GetProperty("retryTimeout").GetInt32()));
         Assert.Equal(1, status.GetProperty("syncStandbys").GetInt32());
