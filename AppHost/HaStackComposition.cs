@@ -58,6 +58,11 @@ public static class HaStackComposition
             cluster.WithDataVolumes();
         }
 
+        foreach (var slot in options.LogicalSlots)
+        {
+            cluster.WithLogicalFailoverSlot(slot.Name, slot.Plugin);
+        }
+
         if (options.RestoreFrom is { } source && options.RestoreTime is { } time)
         {
             cluster.WithPointInTimeRestore(source, time,

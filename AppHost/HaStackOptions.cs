@@ -79,6 +79,12 @@ public sealed class HaStackOptions
     /// <summary>TLS on every connection: <c>off</c>, <c>on</c> (default) or <c>required</c>.</summary>
     public TlsMode Tls { get; init; } = TlsMode.On;
 
+    /// <summary>
+    /// Logical replication slots that survive failover (PostgreSQL 17 and later): <c>name[:plugin]</c>, comma-separated,
+    /// e.g. <c>orders_cdc</c> or <c>orders_cdc:test_decoding</c> (default plugin <c>pgoutput</c>). Empty: none.
+    /// </summary>
+    public IReadOnlyList<LogicalSlot> LogicalSlots { get; init; } = [];
+
     /// <summary>The platform <see cref="PostgresVersion"/> selects.</summary>
     public PostgresPlatform Platform => PostgresPlatform.For(PostgresVersion);
 
@@ -115,6 +121,7 @@ public sealed class HaStackOptions
             RestoreFrom = section[nameof(RestoreFrom)] is { Length: > 0 } from ? from : null,
             RestoreTime = ReadTime(section, nameof(RestoreTime), errors),
             Tls = ReadEnum(section, nameof(Tls), defaults.Tls, errors),
+            LogicalSlots = ReadLogicalSlots(section, errors),
         };
 
         if (options.RestoreFrom is { } source)
@@ -153,6 +160,11 @@ public sealed class HaStackOptions
             errors.Add($"{SectionName}:{nameof(SynchronousMode)} is 'quorum' with {SectionName}:{nameof(PostgresVersion)}={options.PostgresVersion}; quorum commit needs Patroni 4, which runs only with {nameof(PostgresVersion)}={string.Join(" or ", PostgresPlatform.All.Where(p => p.SupportsQuorumCommit).Select(p => p.Major))} (PostgreSQL {options.PostgresVersion} runs Patroni {options.Platform.PatroniVersion}). Allowed here: off, on, strict.");
         }
 
+        if (options.LogicalSlots.Count > 0 && !options.Platform.SupportsFailoverSlots)
+        {
+            errors.Add($"{SectionName}:{nameof(LogicalSlots)} needs PostgreSQL 17 or later (slot synchronization to standbys); {SectionName}:{nameof(PostgresVersion)} is {options.PostgresVersion}.");
+        }
+
         if (options.EtcdMembers == 2)
         {
             errors.Add($"{SectionName}:{nameof(EtcdMembers)} is '2'; allowed: 1 or 3 (two members have no more fault tolerance than one).");
@@ -181,6 +193,30 @@ public sealed class HaStackOptions
 
         errors.Add($"{SectionName}:{key} is '{raw}'; allowed: a whole number from {min} to {max}.");
         return fallback;
+    }
+
+    private static List<LogicalSlot> ReadLogicalSlots(IConfigurationSection section, List<string> errors)
+    {
+        var slots = new List<LogicalSlot>();
+        foreach (var item in (section[nameof(LogicalSlots)] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = item.Split(':', 2);
+            var slot = new LogicalSlot(parts[0], parts.Length > 1 ? parts[1] : "pgoutput");
+            if (!LogicalSlot.IsValidName(slot.Name) || !LogicalSlot.Plugins.Contains(slot.Plugin))
+            {
+                errors.Add($"{SectionName}:{nameof(LogicalSlots)} has '{item}'; allowed: name[:plugin], comma-separated, a name of lowercase letters, digits and '_' (at most 63), a plugin of {string.Join(", ", LogicalSlot.Plugins)}.");
+            }
+            else if (slots.Any(s => s.Name == slot.Name))
+            {
+                errors.Add($"{SectionName}:{nameof(LogicalSlots)} names '{slot.Name}' twice.");
+            }
+            else
+            {
+                slots.Add(slot);
+            }
+        }
+
+        return slots;
     }
 
     private static int ReadPostgresVersion(IConfigurationSection section, int fallback, List<string> errors)

@@ -24,8 +24,11 @@ public sealed record PatroniNodeStatus(
     /// <summary>PostgreSQL's version as people write it (<c>server_version</c> 180006 is <c>18.6</c>); null when Patroni did not say.</summary>
     public string? PostgresVersion => ServerVersion is { } v ? $"{v / 10000}.{v % 10000}" : null;
 
-    /// <summary>e.g. <c>PostgreSQL 18.6, Patroni 4.1.5</c>, as the node reports them: the versions that run, not the ones asked for.</summary>
-    public string? DescribeVersions() => PostgresVersion is null && PatroniVersion is null
-        ? null
-        : $"PostgreSQL {PostgresVersion ?? "?"}, Patroni {PatroniVersion ?? "?"}";
+    /// <summary>
+    /// e.g. <c>PostgreSQL 18.6, Patroni 4.1.5</c>, as the node reports them: the versions that run, not the ones asked
+    /// for. Null until both are known (Patroni reports no server version while PostgreSQL is not running).
+    /// </summary>
+    public string? DescribeVersions() => PostgresVersion is { } postgres && PatroniVersion is { } patroni
+        ? $"PostgreSQL {postgres}, Patroni {patroni}"
+        : null;
 }

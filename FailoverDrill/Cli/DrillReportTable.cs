@@ -44,6 +44,11 @@ public static class DrillReportTable
             $"synchronous_mode {r.SynchronousModeName ?? (r.SynchronousMode ? "on" : "off")}, ttl {r.Ttl} s, loop_wait {r.LoopWait} s, retry_timeout {r.RetryTimeout} s (read back from Patroni)"));
         Row("platform", $"{r.Versions ?? "?"} (the leader's, before the fault)");
         Row("injected", r.Injection ?? "?");
+        foreach (var slot in r.FailoverSlots)
+        {
+            Row("failover slot", slot.Describe(r.NewLeader), slot.OnNewLeaderAfter ? Style.Plain : new Style(Color.Red));
+        }
+
         if (r.Fault is { } f)
         {
             Row("fault", string.Create(s_invariant,

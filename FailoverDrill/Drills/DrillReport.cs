@@ -132,6 +132,9 @@ public sealed record DrillReport
     public int LoopWait { get; init; }
     public int RetryTimeout { get; init; }
 
+    /// <summary>Each logical failover slot the old leader had, when the leader changed: on the promoted node before, on the new leader after.</summary>
+    public IReadOnlyList<FailoverSlotReport> FailoverSlots { get; init; } = [];
+
     /// <summary>The leader's PostgreSQL and Patroni versions as it reported them before the fault, e.g. <c>PostgreSQL 18.6, Patroni 4.1.5</c>.</summary>
     public string? Versions { get; init; }
 
@@ -198,6 +201,11 @@ public sealed record DrillReport
         s.AppendLine(c, $"  cluster           synchronous_mode {SynchronousModeName ?? (SynchronousMode ? "on" : "off")}, ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s (read back from Patroni)");
         s.AppendLine(c, $"  platform          {Versions ?? "?"} (the leader's, before the fault)");
         s.AppendLine(c, $"  injected          {Injection}");
+        foreach (var slot in FailoverSlots)
+        {
+            s.AppendLine(c, $"  failover slot     {slot.Describe(NewLeader)}");
+        }
+
         if (Pause is { } pause)
         {
             s.AppendLine(c, $"  client pause      {pause.Database} paused in {pause.PausedAfterSeconds:0.00} s, handed over at {Sec(pause.HandedOverAfterSeconds)}, on {pause.PointedAt ?? "?"} at {Sec(pause.PointedAfterSeconds)}, resumed at {pause.ResumedAfterSeconds:0.00} s");

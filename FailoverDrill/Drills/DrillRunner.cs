@@ -116,6 +116,9 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
                 phase?.SetTag("drill.writes", run.Ledger.Snapshot().Count);
             }
 
+            // Logical failover slots on every node just before the fault: was the slot on the node that is promoted?
+            var slotNodes = target.DirectConnectionString is { } direct ? SplitBrainDetector.NodesOf(direct, run.Precondition.Members) : [];
+            var slotsBefore = await FailoverSlots.ReadAsync(slotNodes, ct).ConfigureAwait(false);
             injectedAt = run.Clock.Elapsed;
             report = await new FaultStep(target, settings, _verification, logger, Http).RunAsync(run, report, ct).ConfigureAwait(false);
             await Task.Delay(settings.CoolDown, ct).ConfigureAwait(false);
@@ -128,6 +131,7 @@ public sealed class DrillRunner(DrillTarget target, DrillSettings settings, Dril
             using (var phase = _source.StartActivity("verify"))
             {
                 report = await _verification.VerifyWritesAsync(run, report, phase, ct).ConfigureAwait(false);
+                report = report with { FailoverSlots = FailoverSlots.Compare(slotsBefore, report.OldLeader, report.NewLeader, await FailoverSlots.ReadAsync(slotNodes, ct).ConfigureAwait(false)) };
             }
 
             report = await observers.StopAsync(report, injectedAt).ConfigureAwait(false);

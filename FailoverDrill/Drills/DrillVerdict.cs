@@ -56,6 +56,12 @@ internal static class DrillVerdict
             problems.Add("etcd did not become healthy again");
         }
 
+        // A slot the promoted node held in sync before the fault must be there after it: its consumer continues.
+        foreach (var slot in report.FailoverSlots.Where(s => s.SyncedOnNewLeaderBefore && !s.OnNewLeaderAfter))
+        {
+            problems.Add($"the logical failover slot {slot.Slot} was synced on {report.NewLeader} before the fault but is gone from it after");
+        }
+
         if (report.WritablePrimaries is { } n && n != 1)
         {
             problems.Add($"{n} writable primaries afterwards");

@@ -44,7 +44,9 @@ public sealed class PostgresInspector(TimeSpan timeout) : IAsyncDisposable
                EXTRACT(EPOCH FROM write_lag)::float8,
                EXTRACT(EPOCH FROM flush_lag)::float8,
                EXTRACT(EPOCH FROM replay_lag)::float8
-        FROM pg_stat_replication WHERE NOT pg_is_in_recovery()
+        FROM pg_stat_replication r WHERE NOT pg_is_in_recovery()
+          -- Standbys only: a logical consumer (CDC on a failover slot) streams too, but is no copy of the cluster.
+          AND NOT EXISTS (SELECT FROM pg_replication_slots s WHERE s.active_pid = r.pid AND s.slot_type = 'logical')
         """;
 
     private const string SlotsSql = """

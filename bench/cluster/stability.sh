@@ -2,7 +2,7 @@
 # Is the `fast` timing profile stable? Starts the stack with --HaStack:Timing=fast, then watches Patroni's leader and
 # timeline once a second through an idle spell and a pgbench spell (8 clients through `app`, TPC-B, scale 10). Any
 # leader or timeline change is a failover that nobody asked for. Also counts Patroni's own demotion/promotion lines.
-# Usage: [HASTACK_PG=17|15] bench/cluster/stability.sh [idle seconds, default 600] [pgbench seconds, default 600]
+# Usage: [HASTACK_PG=18|17|15] bench/cluster/stability.sh [idle seconds, default 600] [pgbench seconds, default 600]
 source "$(dirname "$0")/../lib.sh"
 idle=${1:-600}
 load=${2:-600}

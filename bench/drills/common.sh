@@ -4,7 +4,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 export HaStack__BaseImage=$(scripts/prepare.sh trixie forky bookworm)
-pg=${HASTACK_PG:-17}
+pg=${HASTACK_PG:-18}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export Logging__LogLevel__Default=Warning
 mkdir -p bench/drills/results

@@ -3,7 +3,7 @@
 # with the drill's own runner: every kind round-robin for N rounds in synchronous mode, then a chaos soak in
 # synchronous mode and one in asynchronous mode (synchronous_mode off), each with the same seed.
 # JSON per case lands in bench/drills/results/; the console shows per-drill lines, per-fault tables and summaries.
-# Usage: [HASTACK_PG=17|15] bench/drills/faults.sh [rounds=10] [sync-soak=30m] [async-soak=10m] [seed=9]
+# Usage: [HASTACK_PG=18|17|15] bench/drills/faults.sh [rounds=10] [sync-soak=30m] [async-soak=10m] [seed=9]
 # A value of 0 skips that case.
 source "$(dirname "$0")/common.sh"
 rounds=${1:-10} sync_soak=${2:-30m} async_soak=${3:-10m} seed=${4:-9}

@@ -245,7 +245,7 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
     /// <summary>The current leader's name per Patroni, or null when there is none (mid-failover).</summary>
     public async Task<string?> LeaderAsync(CancellationToken ct) => (await Patroni.GetClusterAsync(ct)).Leader?.Name;
 
-    /// <summary>Replicas the leader reports in <c>pg_stat_replication</c> as streaming.</summary>
+    /// <summary>Replicas the leader reports in <c>pg_stat_replication</c> as streaming (physical: a logical consumer is no replica).</summary>
     public async Task<int> StreamingReplicaCountAsync(CancellationToken ct)
     {
         var leader = await LeaderAsync(ct);
@@ -256,7 +256,7 @@ public class HaStackCluster : IAsyncLifetime, IAsyncDisposable
 
         await using var connection = new NpgsqlConnection(await GetConnectionStringAsync(leader, ct) + ";Pooling=false;Timeout=3");
         await connection.OpenAsync(ct);
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", connection);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_replication r WHERE state = 'streaming' AND NOT EXISTS (SELECT FROM pg_replication_slots s WHERE s.active_pid = r.pid AND s.slot_type = 'logical')", connection);
         return Convert.ToInt32(await command.ExecuteScalarAsync(ct));
     }
 

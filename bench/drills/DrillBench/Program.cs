@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 // Runs drills against a fresh stack started like the tests start it (real containers), with the same DrillRunner and
 // ChaosSoak the service and the CLI use, and prints per-drill lines, summaries and a JSON file.
-// Usage: DrillBench --kind crash[,partition,…|all] --rounds N --timing fast|default [--sync on|off|strict] [--fencing on|off] [--version 17|15]
+// Usage: DrillBench --kind crash[,partition,…|all] --rounds N --timing fast|default [--sync on|off|strict] [--fencing on|off] [--version 18|17|15]
 //                   [--switchover paused|plain|paused,plain] [--alerts on] [--out file.json]
 //        --alerts on: after each drill that moved the timeline, the time from the fault to the HaStackFailover alert
 //                     firing in Prometheus and to the HealthProbe's receiver (its structured log line)
@@ -24,7 +24,7 @@ var chaos = options.TryGetValue("--chaos", out var chaosText) ? SoakDuration.Try
 var seed = int.Parse(options.GetValueOrDefault("--seed", "1"), CultureInfo.InvariantCulture);
 var timing = options.GetValueOrDefault("--timing", "fast");
 var sync = options.GetValueOrDefault("--sync", "on");
-var version = options.GetValueOrDefault("--version", "17");
+var version = options.GetValueOrDefault("--version", "18");
 var fencing = options.GetValueOrDefault("--fencing", "on");
 var output = options.GetValueOrDefault("--out");
 var measureAlerts = options.GetValueOrDefault("--alerts", "off") == "on";

@@ -148,6 +148,11 @@ public static class PatroniBuilderExtensions
         var platform = PostgresPlatform.All.FirstOrDefault(p => p.Major == major) ?? throw new ArgumentOutOfRangeException(nameof(major), major,
             $"Allowed: {string.Join(" or ", PostgresPlatform.All.Select(p => $"{p.Major} ({p.Describe()})"))}.");
         ThrowIfIncompatible(platform, cluster.Resource.SynchronousMode, nameof(major));
+        if (cluster.Resource.LogicalReplication is not null)
+        {
+            LogicalReplicationBuilderExtensions.ThrowIfUnsupported(platform, nameof(major));
+        }
+
         cluster.Resource.Platform = platform;
         foreach (var node in cluster.Resource.Nodes)
         {
@@ -306,6 +311,16 @@ public static class PatroniBuilderExtensions
                 };
                 env["HASTACK_SYNCHRONOUS_MODE_STRICT"] = resource.SynchronousMode == SynchronousMode.Strict ? "true" : "false";
                 env["HASTACK_FAILSAFE_MODE"] = resource.Platform.FailsafeMode ? "true" : "false";
+                if (resource.LogicalReplication is { } cdc)
+                {
+                    // The slots (entrypoint.sh, post_bootstrap.sh, on_role.sh), the consumer role's password
+                    // (service_roles.sh), and the other members' physical slots: a consumer is sent a change only
+                    // once every standby has it, so no promotion can take back a change it has seen.
+                    env["HASTACK_LOGICAL_SLOTS"] = cdc.SlotsVariable;
+                    env["HASTACK_CDC_PASSWORD"] = cdc.Password;
+                    env["HASTACK_SYNCHRONIZED_STANDBY_SLOTS"] = string.Join(',',
+                        resource.Nodes.Select(n => n.Resource.Name).Where(n => n != nodeName).Select(LogicalSlot.MemberSlotName));
+                }
             })
             // Patroni's /health is 200 only while PostgreSQL runs (leader or replica, not while cloning).
             .WithHttpHealthCheck("/health", endpointName: PatroniNodeResource.RestEndpointName)

@@ -100,6 +100,9 @@ public sealed class PatroniClusterResource : Resource, IResourceWithConnectionSt
     /// <summary>The HealthProbe add-on, once added.</summary>
     public HealthProbeResource? HealthProbe { get; internal set; }
 
+    /// <summary>Logical replication with failover slots, once <see cref="LogicalReplicationBuilderExtensions.WithLogicalFailoverSlot"/> declared one.</summary>
+    public LogicalReplicationResource? LogicalReplication { get; internal set; }
+
     /// <summary>The FailoverDrill add-on, once added.</summary>
     public FailoverDrillResource? FailoverDrills { get; internal set; }
 
@@ -111,26 +114,31 @@ public sealed class PatroniClusterResource : Resource, IResourceWithConnectionSt
     public string SharedBaseImage => BaseImageFor(PostgresPlatform.SharedRelease);
 
     /// <inheritdoc />
-    public ReferenceExpression ConnectionStringExpression
-    {
-        get
-        {
-            var expression = new ReferenceExpressionBuilder();
-            expression.AppendLiteral("Host=");
-            for (var i = 0; i < _nodes.Count; i++)
-            {
-                var endpoint = _nodes[i].Resource.PostgresEndpoint;
-                expression.AppendFormatted(endpoint.Property(EndpointProperty.Host));
-                expression.AppendLiteral(":");
-                expression.AppendFormatted(endpoint.Property(EndpointProperty.Port));
-                expression.AppendLiteral(i < _nodes.Count - 1 ? "," : "");
-            }
+    public ReferenceExpression ConnectionStringExpression => MultiHostConnectionString(AppUser, Secrets.App);
 
-            expression.AppendLiteral($";Database={AppDatabase};Username={AppUser};Password=");
-            expression.AppendFormatted(Secrets.App);
-            expression.AppendLiteral(";Target Session Attributes=primary;Host Recheck Seconds=1;Timeout=5" + ConnectionTls);
-            return expression.Build();
+    /// <summary>
+    /// Every node, as <paramref name="user"/> in the application database, with <c>Target Session Attributes=primary</c>:
+    /// Npgsql finds the leader itself and re-checks host roles every second after a failover.
+    /// </summary>
+    /// <param name="user">The PostgreSQL role.</param>
+    /// <param name="password">Its password.</param>
+    public ReferenceExpression MultiHostConnectionString(string user, ParameterResource password)
+    {
+        var expression = new ReferenceExpressionBuilder();
+        expression.AppendLiteral("Host=");
+        for (var i = 0; i < _nodes.Count; i++)
+        {
+            var endpoint = _nodes[i].Resource.PostgresEndpoint;
+            expression.AppendFormatted(endpoint.Property(EndpointProperty.Host));
+            expression.AppendLiteral(":");
+            expression.AppendFormatted(endpoint.Property(EndpointProperty.Port));
+            expression.AppendLiteral(i < _nodes.Count - 1 ? "," : "");
         }
+
+        expression.AppendLiteral($";Database={AppDatabase};Username={user};Password=");
+        expression.AppendFormatted(password);
+        expression.AppendLiteral(";Target Session Attributes=primary;Host Recheck Seconds=1;Timeout=5" + ConnectionTls);
+        return expression.Build();
     }
 
     private StackTls? _tls;

@@ -52,6 +52,9 @@ public sealed record PostgresPlatform(
     /// <summary>The node image's tag, e.g. <c>4.1-pg18-forky</c>: every platform's images can be cached side by side.</summary>
     public string NodeImageTag => $"{PatroniVersion}-pg{Major}-{NodeRelease}";
 
+    /// <summary>Whether PostgreSQL synchronizes logical slots created with <c>failover = true</c> to standbys (17 and later).</summary>
+    public bool SupportsFailoverSlots => Major >= 17;
+
     /// <summary>e.g. <c>PostgreSQL 18 under Patroni 4.1 on Debian forky</c>.</summary>
     public string Describe() => $"PostgreSQL {Major} under Patroni {PatroniVersion} on Debian {NodeRelease}";
 }

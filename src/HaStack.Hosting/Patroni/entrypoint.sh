@@ -35,22 +35,33 @@ export HASTACK_PG_SSL HASTACK_HBA_TYPE
 
 mkdir -p "$data" && chmod 0700 "$data"
 envsubst < /etc/patroni/patroni.yml > /tmp/patroni.yml
-if [ "$HASTACK_PG_SSL" = on ]; then
-  # In the file, not the environment, so patronictl (docker exec) talks HTTPS to etcd and the REST API too.
-  python3 - /tmp/patroni.yml <<'PY'
-import sys, yaml
+# What the template cannot say with variables: TLS (in the file, not the environment, so patronictl (docker exec)
+# talks HTTPS to etcd and the REST API too), and logical failover slots (HASTACK_LOGICAL_SLOTS, "name:plugin …").
+python3 - /tmp/patroni.yml <<'PY'
+import os, sys, yaml
 path = sys.argv[1]
 with open(path) as f:
     config = yaml.safe_load(f)
-ca, cert, key = '/tmp/tls/ca.crt', '/tmp/tls/server.crt', '/tmp/tls/server.key'
-config['restapi'].update(certfile=cert, keyfile=key, cafile=ca)
-config['ctl'] = {'cacert': ca}
-config['etcd3'] = {'protocol': 'https', 'cacert': ca}
-for user in ('replication', 'rewind'):
-    config['postgresql']['authentication'][user].update(sslmode='verify-full', sslrootcert=ca)
+if os.environ['HASTACK_PG_SSL'] == 'on':
+    ca, cert, key = '/tmp/tls/ca.crt', '/tmp/tls/server.crt', '/tmp/tls/server.key'
+    config['restapi'].update(certfile=cert, keyfile=key, cafile=ca)
+    config['ctl'] = {'cacert': ca}
+    config['etcd3'] = {'protocol': 'https', 'cacert': ca}
+    for user in ('replication', 'rewind'):
+        config['postgresql']['authentication'][user].update(sslmode='verify-full', sslrootcert=ca)
+slots = [s.split(':')[0] for s in os.environ.get('HASTACK_LOGICAL_SLOTS', '').split()]
+if slots:
+    dcs = config['bootstrap']['dcs']
+    # wal_level is one of the settings Patroni takes from the dynamic configuration only.
+    dcs['postgresql']['parameters'].update(wal_level='logical', hot_standby_feedback='on', sync_replication_slots='on')
+    # Patroni 4.0 drops slots it does not manage (4.1 leaves failover slots alone): these are PostgreSQL's.
+    dcs['ignore_slots'] = [{'name': name, 'type': 'logical'} for name in slots]
+    local = config['postgresql']['parameters']
+    local['sync_replication_slots'] = 'on'
+    # Logical walsenders wait until these standbys have the WAL (the other members' physical slots on a leader).
+    local['synchronized_standby_slots'] = os.environ.get('HASTACK_SYNCHRONIZED_STANDBY_SLOTS', '')
 with open(path, 'w') as f:
     yaml.safe_dump(config, f, default_flow_style=False, sort_keys=False)
 PY
-fi
 envsubst < /etc/patroni/pgbackrest.conf > /etc/pgbackrest/pgbackrest.conf
 exec patroni /tmp/patroni.yml

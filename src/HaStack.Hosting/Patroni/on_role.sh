@@ -1,7 +1,8 @@
 #!/bin/sh
 # Patroni callback (on_start, on_role_change): $1 action, $2 role, $3 scope. On a primary, brings the service roles
 # and the backup stanza up to date in the background (both idempotent), so volumes made by an older HaStack keep
-# working and a new leader archives into the same repository without manual steps.
+# working and a new leader archives into the same repository without manual steps. On a standby, drops the logical
+# failover slots it kept from when it led, so slot synchronization works again (logical_slots.sh).
 case "${2:-}" in
   primary|master)
     (
@@ -12,6 +13,9 @@ case "${2:-}" in
       done
       echo "HaStack: could not bring the service roles and the backup stanza up to date on this primary" >&2
     ) &
+    ;;
+  replica)
+    /etc/patroni/logical_slots.sh clean &
     ;;
 esac
 exit 0

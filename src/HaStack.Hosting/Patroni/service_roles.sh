@@ -36,7 +36,9 @@ psql -v ON_ERROR_STOP=1 -q -v app_password="$HASTACK_APP_PASSWORD" -v auth_passw
      -v monitor_password="$HASTACK_MONITOR_PASSWORD" \
      -v set_app="$(needs_password app "$HASTACK_APP_PASSWORD")" \
      -v set_monitor="$(needs_password hastack_monitor "$HASTACK_MONITOR_PASSWORD")" \
-     -v set_auth="$(needs_password pgbouncer_auth "$HASTACK_PGBOUNCER_AUTH_PASSWORD")" "$conn" <<'SQL'
+     -v set_auth="$(needs_password pgbouncer_auth "$HASTACK_PGBOUNCER_AUTH_PASSWORD")" \
+     -v has_cdc="$([ -n "${HASTACK_CDC_PASSWORD:-}" ] && echo 1 || echo 0)" -v cdc_password="${HASTACK_CDC_PASSWORD:-}" \
+     -v set_cdc="$([ -n "${HASTACK_CDC_PASSWORD:-}" ] && needs_password cdc "$HASTACK_CDC_PASSWORD" || echo 0)" "$conn" <<'SQL'
 -- One run at a time (post_bootstrap and a start callback may overlap on a new cluster).
 SELECT pg_advisory_lock(8008);
 SELECT NOT pg_is_in_recovery() AS is_primary \gset
@@ -71,9 +73,24 @@ ALTER ROLE pgbouncer_auth LOGIN NOSUPERUSER;
 ALTER ROLE pgbouncer_auth PASSWORD :'auth_password';
 \endif
 REVOKE pg_monitor FROM pgbouncer_auth;
+-- The logical replication consumer (HASTACK_CDC_PASSWORD, only with logical failover slots): it may open replication
+-- connections to the application database and nothing else; PgBouncer's lookup refuses replication roles.
+\if :has_cdc
+SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cdc') AS cdc_missing \gset
+\if :cdc_missing
+CREATE ROLE cdc;
+\endif
+ALTER ROLE cdc LOGIN REPLICATION NOSUPERUSER;
+\if :set_cdc
+ALTER ROLE cdc PASSWORD :'cdc_password';
+\endif
+\endif
 SELECT NOT EXISTS (SELECT FROM pg_database WHERE datname = 'app') AS missing \gset
 \if :missing
 CREATE DATABASE app OWNER app;
+\endif
+\if :has_cdc
+GRANT CONNECT ON DATABASE app TO cdc;
 \endif
 \connect app
 SELECT pg_advisory_lock(8008);

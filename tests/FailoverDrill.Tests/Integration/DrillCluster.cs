@@ -12,11 +12,17 @@ public sealed class DrillCollection : ICollectionFixture<DrillCluster>
 }
 
 /// <summary>
-/// The default stack (leader + sync standby, synchronous_mode on, fast timing) with the drill service, shared by the
+/// The default stack (leader + sync standby, synchronous_mode on, fast timing, a logical failover slot) with the drill service, shared by the
 /// drill tests: every test leaves it healthy for the next (each drill waits for the old leader's rejoin).
 /// </summary>
 public class DrillCluster : HaStackCluster
 {
+    /// <summary>The logical failover slot the stack keeps (test_decoding, so a test reads the changes as text).</summary>
+    public const string CdcSlot = "hastack_cdc";
+
+    /// <summary>Every drill runs where a CDC consumer would: wal_level logical, a failover slot in sync on the standbys.</summary>
+    protected override IEnumerable<string> Arguments => [$"--HaStack:LogicalSlots={CdcSlot}:test_decoding"];
+
     /// <summary>A drill from precondition to cleanup, rejoin included.</summary>
     public static TimeSpan DrillTimeout => Timeouts.Scaled(300);
 
@@ -77,6 +83,41 @@ public class DrillCluster : HaStackCluster
             var status = await probe.GetFromJsonAsync<System.Text.Json.JsonElement>("/status", ct);
             return status.GetProperty("verdict").GetString() is { } verdict && verdict != "Unhealthy";
         });
+    }
+
+    /// <summary>
+    /// Waits until every standby holds a sync-ready copy of <see cref="CdcSlot"/>. A copy stays temporary until the
+    /// leader's slot has moved past the oldest WAL the standby has (its consumer confirming, then a running-transactions
+    /// record), and PostgreSQL drops temporary copies at promotion: a slot no consumer reads never becomes one.
+    /// With <paramref name="consume"/>, the test is the consumer (<c>pg_logical_slot_get_changes</c> on the leader);
+    /// either way <c>pg_log_standby_snapshot()</c> hurries the record along, as PostgreSQL's documentation suggests.
+    /// </summary>
+    public async Task WaitUntilSlotSyncReadyAsync(bool consume)
+    {
+        await Wait.UntilAsync($"{CdcSlot} is sync-ready on every standby", Timeouts.Scaled(120), async ct =>
+        {
+            if (await LeaderAsync(ct) is not { } leader)
+            {
+                return false;
+            }
+
+            if (consume)
+            {
+                await ExecAsync(leader, ["psql", "-d", "app", "-Atqc", $"SELECT count(*) FROM pg_logical_slot_get_changes('{CdcSlot}', NULL, NULL)"]);
+            }
+
+            await ExecAsync(leader, ["psql", "-Atqc", "SELECT pg_log_standby_snapshot()"]);
+            foreach (var standby in NodeNames.Where(n => n != leader))
+            {
+                var ready = await ExecAsync(standby, ["psql", "-Atqc", $"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{CdcSlot}' AND synced AND NOT temporary"]);
+                if (ready.Trim() != "1")
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>The drill service's base URL.</summary>

@@ -6,15 +6,21 @@ namespace FailoverDrill.Tests.Integration;
 
 /// <summary>
 /// A smoke run of a platform that is not the default (every other test runs on PostgreSQL 18): it comes up on the
-/// versions it names, a crash drill loses no acknowledged write, and the new leader takes a backup of its major version.
+/// versions it names, a crash drill loses no acknowledged write (and, from 17, the logical failover slot was in sync on
+/// the node promoted and is there after), and the new leader takes a backup of its major version.
 /// </summary>
-public abstract class PlatformSmokeTests<TCluster>(TCluster cluster, int major, string patroniPrefix, (int Ttl, int LoopWait, int RetryTimeout) fastTiming)
+public abstract class PlatformSmokeTests<TCluster>(TCluster cluster, int major, string patroniPrefix, (int Ttl, int LoopWait, int RetryTimeout) fastTiming, bool failoverSlot)
     where TCluster : DrillCluster
 {
     [Fact]
     public async Task ComesUpOnItsVersionsAndACrashLosesNoAcknowledgedWriteAndTheNewLeaderBacksUp()
     {
         await cluster.AssertPlatformAsync($"{major}.", patroniPrefix);
+        if (failoverSlot)
+        {
+            // The test reads the slot (a slot no consumer reads never becomes sync-ready on a standby).
+            await cluster.WaitUntilSlotSyncReadyAsync(consume: true);
+        }
 
         var (status, report) = await cluster.RunDrillAsync("crash");
 
@@ -28,6 +34,16 @@ public abstract class PlatformSmokeTests<TCluster>(TCluster cluster, int major, 
         Assert.Equal(0, report.LostWrites);
         Assert.Equal(1, report.WritablePrimaries);
         Assert.True(report.EveryMemberStreaming);
+        if (failoverSlot)
+        {
+            var slot = Assert.Single(report.FailoverSlots);
+            Assert.True(slot.SyncedOnNewLeaderBefore && slot.OnNewLeaderAfter, slot.Describe(report.NewLeader));
+        }
+        else
+        {
+            Assert.Empty(report.FailoverSlots);
+        }
+
         await cluster.WaitUntilHealthyAsync(Timeouts.Rejoin);
 
         // A backup on the new leader, of this major version, in the stack's repository (pgBackRest's own account).
@@ -50,8 +66,8 @@ public abstract class PlatformSmokeTests<TCluster>(TCluster cluster, int major, 
 
 /// <summary>PostgreSQL 17 under Patroni 4.0: fast timing at Patroni's floor.</summary>
 public class Postgres17Tests(Postgres17Cluster cluster)
-    : PlatformSmokeTests<Postgres17Cluster>(cluster, 17, "4.0.", (20, 1, 3)), IClassFixture<Postgres17Cluster>;
+    : PlatformSmokeTests<Postgres17Cluster>(cluster, 17, "4.0.", (20, 1, 3), failoverSlot: true), IClassFixture<Postgres17Cluster>;
 
 /// <summary>The seed's PostgreSQL 15 under Patroni 3.0, which still accepts a ttl of 5.</summary>
 public class Postgres15Tests(Postgres15Cluster cluster)
-    : PlatformSmokeTests<Postgres15Cluster>(cluster, 15, "3.0.", (5, 1, 2)), IClassFixture<Postgres15Cluster>;
+    : PlatformSmokeTests<Postgres15Cluster>(cluster, 15, "3.0.", (5, 1, 2), failoverSlot: false), IClassFixture<Postgres15Cluster>;

@@ -211,7 +211,10 @@ public class AppModelTests
     [InlineData("RestoreFrom", "other", "HaStack:RestoreFrom needs HaStack:RestoreTime")]
     [InlineData("RestoreTime", "2026-12-02T12:00:00Z", "HaStack:RestoreTime is set without HaStack:RestoreFrom")]
     [InlineData("Tls", "maybe", "HaStack:Tls is 'maybe'; allowed: off, on, required.")]
-    [InlineData("Replcas", "3", "HaStack:Replcas is not a setting; known: Replicas, EtcdMembers, PostgresVersion, Timing, SynchronousMode, FencedFailover, Grafana, PublishEtcdClient, Persistent, BaseImage, Name, BackupSchedule, RestoreFrom, RestoreTime, Tls.")]
+    [InlineData("LogicalSlots", "orders;drop", "HaStack:LogicalSlots has 'orders;drop'; allowed: name[:plugin], comma-separated")]
+    [InlineData("LogicalSlots", "orders:wal2json", "HaStack:LogicalSlots has 'orders:wal2json'; allowed:")]
+    [InlineData("LogicalSlots", "orders,orders:test_decoding", "HaStack:LogicalSlots names 'orders' twice.")]
+    [InlineData("Replcas", "3", "HaStack:Replcas is not a setting; known: Replicas, EtcdMembers, PostgresVersion, Timing, SynchronousMode, FencedFailover, Grafana, PublishEtcdClient, Persistent, BaseImage, Name, BackupSchedule, RestoreFrom, RestoreTime, Tls, LogicalSlots.")]
     public void InvalidSettingIsRejectedWithItsNameAndWhatIsAllowed(string key, string value, string message)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([new($"HaStack:{key}", value)]).Build();
@@ -360,6 +363,17 @@ public class AppModelTests
 
         Assert.Equal("hastack", options.RestoreFrom);
         Assert.Equal(new DateTimeOffset(2026, 12, 2, 12, 34, 56, 500, TimeSpan.Zero), options.RestoreTime);
+    }
+
+    [Fact]
+    public void LogicalSlotsOnPostgres15AreRefusedWithTheReason()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(
+            [new("HaStack:PostgresVersion", "15"), new("HaStack:LogicalSlots", "orders_cdc")]).Build();
+
+        var error = Assert.Throws<HaStackConfigurationException>(() => HaStackOptions.Load(configuration));
+
+        Assert.Contains("HaStack:LogicalSlots needs PostgreSQL 17 or later (slot synchronization to standbys); HaStack:PostgresVersion is 15.", error.Message);
     }
 
     [Fact]
