@@ -72,8 +72,10 @@ public class ServiceProbeTests(ServiceCluster cluster) : IClassFixture<ServiceCl
             var measured = Assert.IsType<ServiceReport>(soak.Service);
             Assert.Empty(measured.Lost);
             Assert.True(measured.Acknowledged > 0, soak.ToTable());
-            // The service's own count of 201 answers: every one the soak's callers received, plus the precondition's.
-            Assert.Equal(service.Acknowledged, measured.Acknowledged + 1);
+            // The service's own count of 201 answers: every one the soak's callers received, plus the precondition's,
+            // plus at most the callers' unknown outcomes (a 201 sent after the caller had given up on it, mid-fault).
+            Assert.True(service.Acknowledged >= measured.Acknowledged + 1 && service.Acknowledged <= measured.Acknowledged + 1 + measured.Unknown,
+                $"the service answered 201 {service.Acknowledged} times; its callers counted {measured.Acknowledged} acknowledged (+1 precondition) and {measured.Unknown} unknown\n{soak.ToTable()}");
             Assert.All(soak.Faults, f => Assert.Contains(f.Report.Paths, p => p.Path == "service"));
         }
 
