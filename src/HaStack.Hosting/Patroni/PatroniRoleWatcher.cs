@@ -65,7 +65,6 @@ internal sealed class PatroniRoleWatcher(
         var configReadAt = DateTime.MinValue;
         string? publishedConfig = null;
         var publishedVersions = new Dictionary<string, string>();
-        var versionsReadAt = DateTime.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             // Ask the nodes whose endpoints exist so far (a node may start later, or never).
@@ -102,15 +101,14 @@ internal sealed class PatroniRoleWatcher(
                 }
             }
 
-            // Often until every node has said, then as seldom as the config: versions change only with a new container.
-            if (DateTime.UtcNow - versionsReadAt > (publishedVersions.Count < nodes.Length ? TimeSpan.FromSeconds(3) : s_configInterval))
-            {
-                versionsReadAt = DateTime.UtcNow;
-                await PublishVersionsAsync(patroni, nodes, publishedVersions, stoppingToken).ConfigureAwait(false);
-            }
-
             var view = await ReadAsync(patroni.GetClusterAsync, "cluster", stoppingToken).ConfigureAwait(false);
             var members = view?.Members;
+            // Versions change only with a new container: read once per start of a node, when Patroni says it runs.
+            if (members is not null)
+            {
+                await PublishVersionsAsync(patroni, nodes, members, publishedVersions, stoppingToken).ConfigureAwait(false);
+            }
+
             if (cluster is not null && ClusterState(view) is var (state, style, leader) && publishedCluster != state + leader)
             {
                 publishedCluster = state + leader;
@@ -149,21 +147,28 @@ internal sealed class PatroniRoleWatcher(
         }
     }
 
-    /// <summary>Each running node's versions (<c>/patroni</c>), published when they change (a node rebuilt on newer packages).</summary>
-    private async Task PublishVersionsAsync(PatroniClient patroni, PatroniNodeResource[] nodes, Dictionary<string, string> published, CancellationToken ct)
+    /// <summary>
+    /// The versions (<c>/patroni</c>) of each node that runs and has not reported them since it started, read in
+    /// parallel, so a slow node costs the loop at most one request timeout, and a node that is down costs nothing.
+    /// </summary>
+    private async Task PublishVersionsAsync(PatroniClient patroni, PatroniNodeResource[] nodes, IReadOnlyList<PatroniMember> members,
+        Dictionary<string, string> published, CancellationToken ct)
     {
-        foreach (var node in nodes.Where(n => n.RestEndpoint.EndpointAnnotation.AllocatedEndpoint is not null))
+        var running = members.Where(m => m.IsRunning).Select(m => m.Name).ToHashSet();
+        foreach (var stopped in published.Keys.Where(n => !running.Contains(n)).ToList())
         {
-            var url = new Uri(node.RestEndpoint.Url + "/");
-            var status = await ReadAsync(token => patroni.GetNodeAsync(url, token), "patroni", ct).ConfigureAwait(false);
-            if (status?.DescribeVersions() is not { } versions || published.GetValueOrDefault(node.Name) == versions)
-            {
-                continue;
-            }
+            published.Remove(stopped);
+        }
 
-            published[node.Name] = versions;
+        var unread = nodes.Where(n => running.Contains(n.Name) && !published.ContainsKey(n.Name) && n.RestEndpoint.EndpointAnnotation.AllocatedEndpoint is not null).ToList();
+        var read = await Task.WhenAll(unread.Select(async node => (Node: node,
+            Versions: (await ReadAsync(token => patroni.GetNodeAsync(new Uri(node.RestEndpoint.Url + "/"), token), "patroni", ct).ConfigureAwait(false))?.DescribeVersions())))
+            .ConfigureAwait(false);
+        foreach (var (node, versions) in read.Where(r => r.Versions is not null))
+        {
+            published[node.Name] = versions!;
             logger.LogInformation("Patroni node {Node} runs {Versions}", node.Name, versions);
-            await notifications.PublishUpdateAsync(node, s => s with { Properties = Set(s.Properties, VersionsPropertyName, versions, highlighted: true) }).ConfigureAwait(false);
+            await notifications.PublishUpdateAsync(node, s => s with { Properties = Set(s.Properties, VersionsPropertyName, versions!, highlighted: true) }).ConfigureAwait(false);
         }
     }
 
